@@ -1,0 +1,50 @@
+"""What the blocks of one core layer share: completion records and progress signals.
+
+The wiring (``hw/core.py``) creates one :class:`LayerChannels` per core layer and hands it to the
+feature reader, PE array, writer and weight loader; blocks never reference each other. Every
+record is a completion time that is final once written (time never runs backwards and every
+start condition of the machine is monotone), so a block may act on another's record as soon as
+it appears, and wait on the matching :class:`~accelsim.engine.events.Signal` until then.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from accelsim.engine.events import Signal
+from accelsim.hw.layout import LayerLayout
+
+
+class LayerChannels:
+    """Shared records of one core layer run."""
+
+    def __init__(self, env: simpy.Environment, index: int, name: str, layout: LayerLayout) -> None:
+        self.index = index
+        self.name = name
+        self.layout = layout
+        self.start = -1  # layer start (previous layer's last write), -1 until known
+        self.end = -1
+        self.weights_ready = -1  # all weights in the bank
+        self.weights_first_request = -1
+        # reader -> PE: completion time of every read chunk (-1: not yet)
+        self.chunk_done = np.full(layout.n_chunks, -1, dtype=np.int64)
+        # PE -> reader, writer, loader: start/end of every output pixel (-1: not yet scheduled)
+        self.px_start = np.full(layout.n_px, -1, dtype=np.int64)
+        self.px_end = np.full(layout.n_px, -1, dtype=np.int64)
+        self.px_scheduled = 0
+        # writer -> PE: FIFO releases (cumulative groups written, completion time)
+        self.rel_cum = np.zeros(layout.n_groups + 1, dtype=np.int64)
+        self.rel_time = np.zeros(layout.n_groups + 1, dtype=np.int64)
+        self.n_rel = 0
+        self.stalls = np.zeros(3, dtype=np.int64)  # weights, input, output
+        self.started = env.event()  # fires at the layer start
+        self.read_progress = Signal(env)
+        self.pe_progress = Signal(env)
+        self.write_progress = Signal(env)
+        self.weights_progress = Signal(env)
+        self.weight_log: list[tuple[int, int]] = []  # (completion time, bytes) per weight grant
+
+    @property
+    def last_px_end(self) -> int:
+        return int(self.px_end[-1])

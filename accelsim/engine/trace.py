@@ -1,0 +1,77 @@
+"""Exact step functions of time (occupancies), kept as integer arrays.
+
+A :class:`StepTrace` collects ``(time, delta)`` changes, possibly out of order, and turns them
+into the step function ``value(t)`` = sum of deltas at times <= t. Statistics are exact: the
+maximum value and the time-weighted mean over an interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class StepTrace:
+    """Accumulates changes of an integer quantity over time."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._times: list[np.ndarray] = []
+        self._deltas: list[np.ndarray] = []
+
+    def add(self, time: int, delta: int) -> None:
+        self._times.append(np.array([time], dtype=np.int64))
+        self._deltas.append(np.array([delta], dtype=np.int64))
+
+    def add_many(self, times: np.ndarray, deltas: np.ndarray) -> None:
+        self._times.append(np.asarray(times, dtype=np.int64).ravel())
+        self._deltas.append(np.broadcast_to(np.asarray(deltas, dtype=np.int64), np.shape(times)).ravel())
+
+    def steps(self) -> Steps:
+        if not self._times:
+            return Steps(np.zeros(1, np.int64), np.zeros(1, np.int64))
+        t = np.concatenate(self._times)
+        d = np.concatenate(self._deltas)
+        order = np.argsort(t, kind="stable")
+        t = t[order]
+        v = np.cumsum(d[order])
+        # keep the last value of each distinct time
+        last = np.ones(len(t), dtype=bool)
+        last[:-1] = t[1:] != t[:-1]
+        t, v = t[last], v[last]
+        if t[0] != 0:
+            t = np.concatenate([[0], t])
+            v = np.concatenate([[0], v])
+        # drop repeats of the same value
+        keep = np.ones(len(t), dtype=bool)
+        keep[1:] = v[1:] != v[:-1]
+        return Steps(t[keep], v[keep])
+
+
+@dataclass(frozen=True)
+class Steps:
+    """A step function: ``values[i]`` holds from ``times[i]`` until ``times[i+1]``."""
+
+    times: np.ndarray
+    values: np.ndarray
+
+    def value_at(self, t: int) -> int:
+        i = int(np.searchsorted(self.times, t, side="right")) - 1
+        return int(self.values[i]) if i >= 0 else 0
+
+    def window(self, start: int, end: int) -> tuple[int, float]:
+        """(max, time-weighted mean) over [start, end)."""
+        if end <= start:
+            v = self.value_at(start)
+            return v, float(v)
+        i0 = max(int(np.searchsorted(self.times, start, side="right")) - 1, 0)
+        i1 = int(np.searchsorted(self.times, end, side="left"))
+        t = self.times[i0:i1].copy()
+        v = self.values[i0:i1]
+        if len(t) == 0:
+            return 0, 0.0
+        t[0] = max(t[0], start)
+        edges = np.append(t, end)
+        dur = np.diff(edges)
+        return int(v.max()), float((v * dur).sum() / (end - start))

@@ -1,0 +1,106 @@
+"""The PE array (spec section 3.4).
+
+Output pixels in raster order, image after image; each takes ``n_ob * n_ib * passes`` cycles
+(ob outer, ib inner, one ic_batch x oc_batch x 3 x 3 step a cycle), back to back, never
+reordered. Pixel ``i`` may start once (a) the layer's weights are in their bank, (b) the read
+chunk completing its window has completed, and (c) the output FIFO can take its ``n_ob`` groups:
+groups taken (reserved at pixel start, released when the write grant carrying them completes)
+plus ``n_ob`` must not exceed ``output_fifo.groups``. An idle cycle is charged to the first unmet
+condition in the order weights, input, output.
+
+Events are coarse: the process schedules, in one numba call, every pixel whose three conditions
+are already decided, and sleeps until the record it lacks appears. Each condition, once met,
+stays met, so a computed pixel start is final however far ahead of the simulation clock it lies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import numpy as np
+import simpy
+from numba import njit
+
+from accelsim.engine.channels import LayerChannels
+
+READY, WAIT_WEIGHTS, WAIT_INPUT, WAIT_OUTPUT = 0, 1, 2, 3
+
+
+@njit(cache=True)
+def _advance(
+    i: int,
+    n_px: int,
+    t_prev: int,
+    t_w: int,
+    need_chunk: np.ndarray,
+    chunk_done: np.ndarray,
+    rel_cum: np.ndarray,
+    rel_time: np.ndarray,
+    n_rel: int,
+    rel_ptr: int,
+    cap: int,
+    n_ob: int,
+    cpp: int,
+    px_start: np.ndarray,
+    px_end: np.ndarray,
+    stalls: np.ndarray,
+) -> tuple[int, int, int, int]:
+    """Schedule pixels from ``i`` while their conditions are decided.
+
+    Returns (next pixel, end of the last scheduled pixel, status, release pointer).
+    """
+    while i < n_px:
+        if t_w < 0:
+            return i, t_prev, WAIT_WEIGHTS, rel_ptr
+        t_in = chunk_done[need_chunk[i]]
+        if t_in < 0:
+            return i, t_prev, WAIT_INPUT, rel_ptr
+        need = (i + 1) * n_ob - cap
+        t_out = 0
+        if need > 0:
+            while rel_ptr < n_rel and rel_cum[rel_ptr] < need:
+                rel_ptr += 1
+            if rel_ptr >= n_rel:
+                return i, t_prev, WAIT_OUTPUT, rel_ptr
+            t_out = rel_time[rel_ptr]
+        a = max(t_prev, t_w)
+        b = max(a, t_in)
+        c = max(b, t_out)
+        stalls[0] += a - t_prev
+        stalls[1] += b - a
+        stalls[2] += c - b
+        px_start[i] = c
+        t_prev = c + cpp
+        px_end[i] = t_prev
+        i += 1
+    return i, t_prev, READY, rel_ptr
+
+
+def pe_array(
+    env: simpy.Environment, ch: LayerChannels, fifo_groups: int
+) -> Generator[simpy.Event, object, None]:
+    """simpy process: schedule every output pixel of the layer."""
+    lay = ch.layout
+    n_px = lay.n_px
+    cpp = lay.cycles_per_px
+    i = 0
+    t_prev = ch.start
+    rel_ptr = 0
+    while True:
+        i_new, t_prev, status, rel_ptr = _advance(
+            i, n_px, t_prev, ch.weights_ready, lay.need_chunk, ch.chunk_done,
+            ch.rel_cum, ch.rel_time, ch.n_rel, rel_ptr, fifo_groups, lay.n_ob, cpp,
+            ch.px_start, ch.px_end, ch.stalls,
+        )  # fmt: skip
+        if i_new > i:
+            i = i_new
+            ch.px_scheduled = i
+            ch.pe_progress.fire()
+        if status == READY:
+            return
+        if status == WAIT_WEIGHTS:
+            yield ch.weights_progress.wait()
+        elif status == WAIT_INPUT:
+            yield ch.read_progress.wait()
+        else:
+            yield ch.write_progress.wait()
