@@ -127,10 +127,25 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from accelsim.run_cli import run_command
+    from accelsim.hw.core import run_placement
+    from accelsim.network.placement import place_network
+    from accelsim.report.export import format_run, write_csv, write_json, write_occupancy
 
     net, hw = _load(args)
-    return run_command(net, hw, args)
+    placement = place_network(net, hw, strict=args.strict)
+    result = run_placement(placement, record_occupancy=True)
+    print(format_run(result, quiet=args.quiet))
+    if args.json is not None:
+        write_json(result, args.json)
+    if args.csv is not None:
+        write_csv(result, args.csv)
+    if args.occupancy is not None:
+        write_occupancy(result, args.occupancy)
+    if args.functional:
+        from accelsim.functional import functional_command
+
+        return functional_command(net, hw, args)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -232,7 +232,7 @@ def build_result(
         "stall_cycles": {
             k: sum(r["stall_cycles"][k] for r in layers) for k in ("weights", "input", "output")
         },
-        "macs_useful": sum(r["macs_useful"] for r in layers),
+        "macs_useful": useful,
         "macs_issued": sum(r["macs_issued"] for r in layers),
         "ddr_bytes_read": int(g["nbytes"][g["stream"] != O_STREAM].sum()),
         "ddr_bytes_written": int(g["nbytes"][g["stream"] == O_STREAM].sum()),

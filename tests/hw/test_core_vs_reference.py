@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -139,3 +141,16 @@ def test_reference_sees_starvation() -> None:
     ref = reference_run(placement, make_ddr_model(tiny_fifo))
     assert ref[0].stalls["output"] > 0
     assert run_placement(placement).layers[0]["stall_cycles"] == ref[0].stalls
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=int(os.environ.get("ACCELSIM_REF_EXAMPLES_SLOW", "1500")),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(cases())
+def test_event_model_equals_reference_many(case) -> None:  # type: ignore[no-untyped-def]
+    net, hw = case
+    _compare(net, hw)

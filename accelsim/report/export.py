@@ -1,0 +1,120 @@
+"""Writers for simulation results: the terminal table, JSON, CSV and occupancy traces (.npz)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accelsim.errors import AccelsimError
+from accelsim.report.metrics import SimResult
+
+CSV_COLUMNS = (
+    "index", "name", "kind", "op", "start_cycle", "end_cycle", "cycles", "pe_busy_cycles",
+    "stall_weights", "stall_input", "stall_output", "drain_cycles", "macs_useful", "macs_issued",
+    "mapping_efficiency", "peak_gops", "achieved_gops", "utilization", "ddr_bytes_read_features",
+    "ddr_bytes_read_weights", "ddr_bytes_written", "port_busy_cycles", "achieved_bandwidth_gbps",
+    "ddr_efficiency", "row_hits", "row_misses", "arithmetic_intensity", "attainable_gops", "bound",
+    "line_buffer_max_bytes", "line_buffer_mean_bytes", "output_fifo_max_groups",
+    "output_fifo_mean_groups",
+)  # fmt: skip
+
+
+def _open_for_write(path: Path):  # type: ignore[no-untyped-def]
+    try:
+        return path.open("w", encoding="utf-8", newline="")
+    except OSError as err:
+        raise AccelsimError(f"{path}: cannot write: {err.strerror}") from None
+
+
+def write_json(result: SimResult, path: Path) -> None:
+    with _open_for_write(path) as f:
+        json.dump(_plain(result.to_dict()), f, indent=2)
+        f.write("\n")
+
+
+def write_csv(result: SimResult, path: Path) -> None:
+    with _open_for_write(path) as f:
+        w = csv.writer(f)
+        w.writerow(CSV_COLUMNS)
+        for lay in result.layers:
+            flat = dict(lay)
+            for k, v in lay["stall_cycles"].items():
+                flat[f"stall_{k}"] = v
+            w.writerow([_cell(flat.get(c, "")) for c in CSV_COLUMNS])
+
+
+def write_occupancy(result: SimResult, path: Path) -> None:
+    """Every trace as ``NAME_times`` / ``NAME_values`` arrays, plus layer spans."""
+    arrays: dict[str, Any] = {}
+    for name, steps in result.traces.items():
+        arrays[f"{name}_times"] = steps.times
+        arrays[f"{name}_values"] = steps.values
+    arrays["layer_names"] = np.array([lay["name"] for lay in result.layers])
+    arrays["layer_start"] = np.array([lay["start_cycle"] for lay in result.layers], dtype=np.int64)
+    arrays["layer_end"] = np.array([lay["end_cycle"] for lay in result.layers], dtype=np.int64)
+    arrays["clock_mhz"] = np.array(result.clock_mhz)
+    try:
+        with path.open("wb") as f:
+            np.savez_compressed(f, **arrays)
+    except OSError as err:
+        raise AccelsimError(f"{path}: cannot write: {err.strerror}") from None
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return v
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    return obj
+
+
+def format_run(result: SimResult, quiet: bool = False) -> str:
+    """The per-layer table and totals printed by ``accelsim run``."""
+    head = (
+        f"{'#':>3} {'layer':<14} {'kind':<5} {'start':>10} {'cycles':>10} {'busy':>10} "
+        f"{'st.wgt':>8} {'st.in':>8} {'st.out':>8} {'drain':>6} {'GOPS':>7} {'util':>6} "
+        f"{'DDR MB':>7} {'DDR eff':>7} {'bound':<7}"
+    )
+    lines = [
+        f"{result.network} on {result.hw} @ {result.clock_mhz:g} MHz, batch {result.batch}",
+    ]
+    if not quiet:
+        lines += [head, "-" * len(head)]
+        for r in result.layers:
+            st = r["stall_cycles"]
+            mb = (r["ddr_bytes_read"] + r["ddr_bytes_written"]) / 1e6
+            lines.append(
+                f"{r['index']:>3} {r['name'][:14]:<14} {r['kind']:<5} {r['start_cycle']:>10} "
+                f"{r['cycles']:>10} {r['pe_busy_cycles']:>10} {st['weights']:>8} {st['input']:>8} "
+                f"{st['output']:>8} {r['drain_cycles']:>6} {r['achieved_gops']:>7.1f} "
+                f"{r['utilization']:>6.1%} {mb:>7.2f} {r['ddr_efficiency']:>7.1%} "
+                f"{r.get('bound', 'host'):<7}"
+            )
+        lines.append("-" * len(head))
+    t = result.total
+    st = t["stall_cycles"]
+    lines.append(
+        f"total: {t['cycles']} cycles = {t['seconds'] * 1e3:.3f} ms ({t['fps']:.1f} fps); "
+        f"{t['achieved_gops']:.1f} of {t['peak_gops']:.1f} GOPS ({t['utilization']:.1%}); "
+        f"stalls weights {st['weights']}, input {st['input']}, output {st['output']}"
+    )
+    lines.append(
+        f"DDR: read {t['ddr_bytes_read'] / 1e6:.2f} MB, written {t['ddr_bytes_written'] / 1e6:.2f} MB, "
+        f"efficiency {t['ddr_efficiency']:.1%}, row hits {t['row_hits']}, misses {t['row_misses']}, "
+        f"refreshes {t['refreshes']}; host layers {t['host_layers']}"
+    )
+    return "\n".join(lines)

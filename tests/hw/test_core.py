@@ -1,0 +1,102 @@
+"""Whole-network behaviour of the event simulator."""
+
+from __future__ import annotations
+
+import pytest
+
+import accelsim
+from accelsim.config.load import load_hw
+from accelsim.errors import AccelsimError
+from accelsim.network import load_network
+from accelsim.network.placement import place_network
+
+
+@pytest.mark.parametrize("net", ["vgg16-s2", "finn-cnv", "dorefa-svhn", "resnet18"])
+def test_compute_bound_sanity(net: str) -> None:
+    """With ideal, huge bandwidth (DDR and AXI) every core layer is busy exactly its ideal
+    cycles, and its time exceeds that only by pipeline / first-read / flush overhead: a cycle or
+    two per output row (a row slot is refilled once the row it replaces is freed), the weights
+    and first rows at the start, and the pipeline plus last write at the end."""
+    hw = load_hw("zedboard", {"ddr.model": "ideal", "ddr.bandwidth_gbps": 1e5,
+                              "ddr.latency_cycles": 0, "axi.bytes_per_cycle": 65536,
+                              "axi.latency_cycles": 0})  # fmt: skip
+    network = load_network(net)
+    placement = place_network(network, hw)
+    result = accelsim.simulate(network, hw)
+    plans = {p.name: p for p in placement.plans}
+    for lay in result.layers:
+        if lay["kind"] != "core":
+            continue
+        p = plans[lay["name"]]
+        ideal = p.ideal_cycles
+        assert lay["pe_busy_cycles"] == ideal
+        overhead = lay["cycles"] - ideal
+        assert 0 < overhead <= 2 * p.layer.out_h * network.batch + 16, (lay["name"], overhead)
+        # the writer flushes a full FIFO in one cycle here: at most one such wait per output row
+        assert lay["stall_cycles"]["output"] <= p.layer.out_h * network.batch
+
+
+def test_batch_scales_and_weights_load_once() -> None:
+    hw = load_hw("zedboard", {"ddr.model": "ideal", "ddr.bandwidth_gbps": 1e4})
+    one = accelsim.simulate("tiny", hw)
+    two = accelsim.simulate("tiny", hw, batch=2)
+    for a, b in zip(one.layers, two.layers):
+        if a["kind"] == "core":
+            assert b["pe_busy_cycles"] == 2 * a["pe_busy_cycles"]
+            assert b["ddr_bytes_read_weights"] == a["ddr_bytes_read_weights"]
+            assert b["ddr_bytes_read_features"] == 2 * a["ddr_bytes_read_features"]
+            assert b["ddr_bytes_written"] == 2 * a["ddr_bytes_written"]
+
+
+def test_deterministic() -> None:
+    a = accelsim.simulate("resnet18", "zedboard")
+    b = accelsim.simulate("resnet18", "zedboard")
+    assert a.to_dict() == b.to_dict()
+
+
+def test_layers_run_back_to_back_and_bytes_match_layout() -> None:
+    r = accelsim.simulate("vgg16-s2", "zedboard")
+    placement = place_network(load_network("vgg16-s2"), load_hw("zedboard"))
+    prev_end = 0
+    for lay, p in zip(r.layers, placement.plans):
+        assert lay["start_cycle"] == prev_end
+        prev_end = lay["end_cycle"]
+        assert lay["ddr_bytes_written"] == p.out_bytes
+        assert lay["ddr_bytes_read_weights"] == p.weight_bytes
+        rows_used = min(p.layer.in_h, p.layer.stride * (p.layer.out_h - 1) - p.layer.padding + 3)
+        assert lay["ddr_bytes_read_features"] == rows_used * p.row_bytes
+        assert lay["macs_issued"] >= lay["macs_useful"]
+        assert 0 < lay["utilization"] <= 1
+    assert r.total["cycles"] == prev_end
+
+
+def test_occupancy_traces_are_consistent() -> None:
+    hw = load_hw("zedboard")
+    r = accelsim.simulate("finn-cnv", hw)
+    lb = r.traces["line_buffer_bytes"]
+    assert lb.values.min() >= 0 and lb.values[-1] == 0
+    assert lb.values.max() <= hw.line_buffer.rows * hw.line_buffer.row_bytes
+    fifo = r.traces["output_fifo_groups"]
+    assert fifo.values.min() >= 0 and fifo.values.max() <= hw.output_fifo.groups
+    assert fifo.values[-1] == 0
+    for b in range(2):
+        st = r.traces[f"weight_bank{b}_state"]
+        assert set(st.values.tolist()) <= {0, 1, 2, 3}
+        assert r.traces[f"weight_bank{b}_bytes"].values.max() <= hw.weight_buffer.bank_bytes
+    q = r.traces["ddr_waiting_requests"]
+    assert q.values.min() >= 0 and q.values.max() <= 3
+    for lay in r.layers:
+        if lay["kind"] == "core":
+            assert lay["line_buffer_max_bytes"] > 0
+            assert 0 < lay["line_buffer_mean_bytes"] <= lay["line_buffer_max_bytes"]
+
+
+def test_rejected_layer_is_an_error() -> None:
+    with pytest.raises(AccelsimError, match=r"layer conv5_3: weights 294912 bytes exceed"):
+        accelsim.simulate("vgg16", "zedboard", overrides={"weight_buffer.bank_bytes": 100000})
+
+
+def test_strict_mode_lists_every_host_layer() -> None:
+    with pytest.raises(AccelsimError) as err:
+        accelsim.simulate("tiny", "zedboard", strict=True)
+    assert [p.split(":")[0] for p in err.value.problems] == ["layer p1", "layer fc"]
