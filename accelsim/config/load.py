@@ -9,6 +9,7 @@ the raw document before validation, so an override is checked like a field in th
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from accelsim.config.schema import STREAMS, HwConfig, build, field_paths
+from accelsim.config.schema import STREAMS, HwConfig, build, field_paths, kind
 from accelsim.config.yamlio import load_yaml_file
 from accelsim.errors import AccelsimError
 
@@ -41,6 +42,9 @@ def resolve_preset_path(name_or_path: str | Path) -> Path:
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml") or p.exists():
         if not p.exists():
+            bundled = preset_dir() / p.name
+            if p.parts == ("hwconfigs", p.name) and bundled.exists():
+                return bundled  # the name messages show a bundled preset by
             raise AccelsimError(f"{p}: no such file")
         return p
     candidate = preset_dir() / f"{name_or_path}.yaml"
@@ -64,6 +68,9 @@ def parse_overrides(items: Iterable[str] | Mapping[str, Any] | None) -> dict[str
             continue
         path, text = item.split("=", 1)
         path = path.strip()
+        if not path:
+            problems.append(f"--set {item}: expected path=value")
+            continue
         try:
             out[path] = yaml.safe_load(text) if text.strip() else ""
         except yaml.YAMLError:
@@ -79,22 +86,38 @@ def apply_overrides(doc: dict, overrides: Mapping[str, Any], problems: list[str]
     doc = _deep_copy(doc)
     for path, value in overrides.items():
         if path not in known:
-            problems.append(f"--set {path}: not a known field")
+            problems.append(f"--set {path}: not a known field{_hint(path, known)}")
             continue
         node = doc
         parts = path.split(".")
         for part in parts[:-1]:
             child = node.get(part)
-            if not isinstance(child, dict):
+            if child is None:
                 child = {}
                 node[part] = child
+            elif not isinstance(child, dict):
+                node = None  # the file's own "PART must be a mapping" problem is reported
+                break
             node = child
+        if node is None:
+            continue
         node[parts[-1]] = value
         if path == "ddr.preset":
-            # A new preset replaces every timing field the document pinned.
+            # A new preset replaces every timing field the document pinned (but not the timing
+            # fields set by other overrides, whatever their order).
             for name in DRAM_TIMING_FIELDS:
-                node.pop(name, None)
+                if f"ddr.{name}" not in overrides:
+                    node.pop(name, None)
     return doc
+
+
+def _hint(path: str, known: Mapping[str, Any]) -> str:
+    """`` (core is a section: ...)`` or `` (did you mean ...?)`` for an unknown --set path."""
+    section = [k[len(path) + 1 :] for k in known if k.startswith(path + ".")]
+    if section:
+        return f" ({path} is a section; its fields: {', '.join(section)})"
+    close = difflib.get_close_matches(path, list(known), n=1, cutoff=0.8)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _deep_copy(doc: Any) -> Any:
@@ -110,53 +133,62 @@ def _cross_checks(hw: HwConfig, problems: list[str]) -> HwConfig:
     from accelsim.hw.ddr import DRAM_PRESETS  # data only; keeps config importable standalone
 
     ddr = hw.ddr
-    if ddr.model == "dram":
+    presets = ", ".join(sorted(DRAM_PRESETS))
+    if ddr.preset is not None and ddr.preset not in DRAM_PRESETS:
+        problems.append(f"ddr.preset must be one of {presets} or null, got {ddr.preset!r}")
+    elif ddr.model == "dram":
         if ddr.bandwidth_gbps is not None:
             problems.append(
                 "ddr.bandwidth_gbps applies to the ideal model; the dram model's peak follows "
                 "from ddr.tck_ps and ddr.width_bits"
             )
         missing = [n for n in DRAM_TIMING_FIELDS if getattr(ddr, n) is None]
-        if missing:
-            if ddr.preset is None:
-                problems.append(
-                    f"ddr.preset is null but ddr.{missing[0]} is not given "
-                    f"(presets: {', '.join(sorted(DRAM_PRESETS))})"
-                )
-            elif ddr.preset not in DRAM_PRESETS:
-                problems.append(
-                    f"ddr.preset must be one of {', '.join(sorted(DRAM_PRESETS))}, "
-                    f"got {ddr.preset!r}"
-                )
-            else:
+        if missing and ddr.preset is None:
+            problems.append(
+                f"ddr.preset is null but ddr.{missing[0]} is not given (presets: {presets})"
+            )
+        else:
+            if missing:
+                assert ddr.preset is not None
                 base = DRAM_PRESETS[ddr.preset]
                 fill = {n: getattr(base, n) for n in missing}
                 ddr = dataclasses.replace(ddr, **fill)
                 hw = dataclasses.replace(hw, ddr=ddr)
+            _check_timing(ddr, problems)
     elif ddr.model == "ideal" and ddr.bandwidth_gbps is None:
-        if ddr.preset in DRAM_PRESETS:
+        if ddr.preset is not None:
             t = DRAM_PRESETS[ddr.preset]
             peak = 2.0 * (1e12 / t.tck_ps) * (t.width_bits // 8) / 1e9
             hw = dataclasses.replace(hw, ddr=dataclasses.replace(ddr, bandwidth_gbps=peak))
         else:
-            problems.append("ddr.bandwidth_gbps must be given for the ideal model")
+            problems.append(
+                "ddr.bandwidth_gbps must be given for the ideal model when ddr.preset is null"
+            )
     if hw.axi.arbitration == "priority" or hw.axi.priority != STREAMS:
         if sorted(hw.axi.priority) != sorted(STREAMS):
             problems.append(
                 "axi.priority must name each of weights, features, outputs once, "
                 f"got {list(hw.axi.priority)}"
             )
-    if hw.memory.feature_base % hw.memory.align_bytes:
-        problems.append(
-            f"memory.feature_base must be a multiple of memory.align_bytes "
-            f"({hw.memory.align_bytes}), got {hw.memory.feature_base}"
-        )
-    if hw.memory.weight_base % hw.memory.align_bytes:
-        problems.append(
-            f"memory.weight_base must be a multiple of memory.align_bytes "
-            f"({hw.memory.align_bytes}), got {hw.memory.weight_base}"
-        )
+    for base in ("feature_base", "weight_base"):
+        address = getattr(hw.memory, base)
+        if address % hw.memory.align_bytes:
+            problems.append(
+                f"memory.{base} must be a multiple of memory.align_bytes "
+                f"({hw.memory.align_bytes}), got {address:#x}"
+            )
     return hw
+
+
+def _check_timing(ddr: Any, problems: list[str]) -> None:
+    """The DRAM model's own rules (burst length even, tREFI > tRFC + tRP ...), at load time."""
+    from accelsim.hw.ddr import DramTiming
+
+    fields = {n: getattr(ddr, n) for n in DRAM_TIMING_FIELDS}
+    try:
+        DramTiming(name=ddr.preset or "custom", **fields)
+    except AccelsimError as err:
+        problems.extend(err.problems)
 
 
 def hw_from_dict(doc: Any, source: str, overrides: Mapping[str, Any] | None = None) -> HwConfig:
@@ -165,7 +197,7 @@ def hw_from_dict(doc: Any, source: str, overrides: Mapping[str, Any] | None = No
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):
-        raise AccelsimError(f"{source}: the file must be a mapping of fields, got {type(doc).__name__}")
+        raise AccelsimError(f"{source}: the file must be a mapping of fields, got {kind(doc)}")
     override_problems: list[str] = []
     doc = apply_overrides(doc, overrides or {}, override_problems)
     hw = build(HwConfig, doc, "", problems)
@@ -189,6 +221,8 @@ def load_hw(
         return hw_from_dict(doc, name_or_path.name, parse_overrides(overrides))
     path = resolve_preset_path(name_or_path)
     doc = load_yaml_file(path)
+    if doc is None:
+        raise AccelsimError(f"{_display(path)}: the file is empty (expected a mapping of fields)")
     return hw_from_dict(doc, _display(path), parse_overrides(overrides))
 
 

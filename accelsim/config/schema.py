@@ -14,6 +14,7 @@ releases, and the schema is small.)
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
 import typing
@@ -169,7 +170,9 @@ class HwConfig:
 
 STREAMS = ("weights", "features", "outputs")
 
-_FLOAT_RE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+# YAML 1.1 reads 1.3e9 and 2e9 (no dot, or no sign in the exponent) as strings; those and only
+# those are taken as numbers. A quoted "200" is a string the user wrote, and an error.
+_FLOAT_RE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 # ----------------------------------------------------------------------------- the walker
@@ -191,14 +194,39 @@ def _type_name(tp: Any) -> str:
     return str(tp)
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
+    """A value as the message shows it: YAML spelling for null and booleans."""
     if isinstance(value, str):
         return repr(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+    text = str(value)
+    if isinstance(value, (list, tuple, dict)) and len(text) > 60:
+        return kind(value)  # a whole subtree would drown the message
+    return text
+
+
+def kind(value: Any) -> str:
+    """What a YAML document or value is, in words: ``a list``, ``a string``, ``null`` ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
 
 
 def _num(x: float) -> str:
@@ -207,12 +235,13 @@ def _num(x: float) -> str:
 
 def _check_scalar(tp: Any, value: Any, path: str, meta: dict, problems: list[str]) -> Any:
     """Convert/validate one scalar; append problems; return the converted value."""
+    raw = value  # range messages show what the user wrote (5000, not 5000.0)
     origin = get_origin(tp)
     if origin is Literal:
         choices = get_args(tp)
         if value not in choices:
             opts = ", ".join(str(c) for c in choices)
-            problems.append(f"{path} must be one of {opts}, got {_show(value)}")
+            problems.append(f"{path} must be one of {opts}, got {show(value)}")
         return value
     if origin in (Union, types.UnionType):
         args = [a for a in get_args(tp) if a is not type(None)]
@@ -221,31 +250,35 @@ def _check_scalar(tp: Any, value: Any, path: str, meta: dict, problems: list[str
         return _check_scalar(args[0], value, path, meta, problems)
     if origin is tuple:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-            problems.append(f"{path} must be a list of strings, got {_show(value)}")
+            problems.append(f"{path} must be a list of strings, got {show(value)}")
             return value
         return tuple(value)
     if tp is bool:
         if not isinstance(value, bool):
-            problems.append(f"{path} must be true or false, got {_show(value)}")
+            problems.append(f"{path} must be true or false, got {show(value)}")
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             else:
-                problems.append(f"{path} must be an integer, got {_show(value)}")
+                problems.append(f"{path} must be an integer, got {show(value)}")
                 return value
     elif tp is float:
         if isinstance(value, str) and _FLOAT_RE.fullmatch(value.strip()):
-            value = float(value)  # YAML 1.1 reads 1.3e9 (no sign in the exponent) as a string
+            value = float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            problems.append(f"{path} must be a number, got {_show(value)}")
+            problems.append(f"{path} must be a number, got {show(value)}")
             return value
         value = float(value)
+        if not math.isfinite(value):
+            problems.append(f"{path} must be a finite number, got {show(value)}")
+            return value
     elif tp is str:
         if not isinstance(value, str):
-            problems.append(f"{path} must be a string, got {_show(value)}")
+            problems.append(f"{path} must be a string, got {show(value)}")
         return value
+    shown = value if isinstance(raw, str) else raw
     for key, op, text in (
         ("gt", lambda v, b: v > b, ">"),
         ("ge", lambda v, b: v >= b, ">="),
@@ -254,11 +287,11 @@ def _check_scalar(tp: Any, value: Any, path: str, meta: dict, problems: list[str
     ):
         bound = meta.get(key)
         if bound is not None and not op(value, bound):
-            problems.append(f"{path} must be {text} {_num(bound)}, got {_show(value)}")
+            problems.append(f"{path} must be {text} {_num(bound)}, got {show(shown)}")
             return value
     mult = meta.get("multiple_of")
     if mult and value % mult != 0:
-        problems.append(f"{path} must be a multiple of {mult}, got {_show(value)}")
+        problems.append(f"{path} must be a multiple of {mult}, got {show(shown)}")
     return value
 
 
@@ -268,7 +301,7 @@ def build(cls: type, data: Any, path: str, problems: list[str]) -> Any:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        problems.append(f"{path or 'the file'} must be a mapping, got {_show(data)}")
+        problems.append(f"{path or 'the file'} must be a mapping, got {show(data)}")
         return cls()
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}

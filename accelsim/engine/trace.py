@@ -19,20 +19,26 @@ class StepTrace:
         self.name = name
         self._times: list[np.ndarray] = []
         self._deltas: list[np.ndarray] = []
+        self._t: list[int] = []  # scalar changes, kept as plain ints (cheap to append)
+        self._d: list[int] = []
 
     def add(self, time: int, delta: int) -> None:
-        self._times.append(np.array([time], dtype=np.int64))
-        self._deltas.append(np.array([delta], dtype=np.int64))
+        self._t.append(time)
+        self._d.append(delta)
 
     def add_many(self, times: np.ndarray, deltas: np.ndarray) -> None:
         self._times.append(np.asarray(times, dtype=np.int64).ravel())
-        self._deltas.append(np.broadcast_to(np.asarray(deltas, dtype=np.int64), np.shape(times)).ravel())
+        self._deltas.append(
+            np.broadcast_to(np.asarray(deltas, dtype=np.int64), np.shape(times)).ravel()
+        )
 
     def steps(self) -> Steps:
-        if not self._times:
+        times = [*self._times, np.asarray(self._t, dtype=np.int64)]
+        deltas = [*self._deltas, np.asarray(self._d, dtype=np.int64)]
+        t = np.concatenate(times)
+        d = np.concatenate(deltas)
+        if len(t) == 0:
             return Steps(np.zeros(1, np.int64), np.zeros(1, np.int64))
-        t = np.concatenate(self._times)
-        d = np.concatenate(self._deltas)
         order = np.argsort(t, kind="stable")
         t = t[order]
         v = np.cumsum(d[order])

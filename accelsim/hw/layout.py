@@ -133,7 +133,9 @@ def make_layout(
     c_last = np.minimum(w - 1, s * x - p + 2)
     chunk_in_row = (c_last * n_ib + n_ib - 1) // chunk_groups
     b = np.arange(batch, dtype=np.int64)
-    need = (b[:, None, None] * rows_used + r_last[None, :, None]) * cpr + chunk_in_row[None, None, :]
+    need = (b[:, None, None] * rows_used + r_last[None, :, None]) * cpr + chunk_in_row[
+        None, None, :
+    ]
     # free_px: for chunk k of row R >= rows, the output pixel freeing row R - rows's columns
     n_chunks = batch * rows_used * cpr
     k = np.arange(n_chunks, dtype=np.int64)

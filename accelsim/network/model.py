@@ -78,7 +78,9 @@ class Layer:
     def macs(self) -> int:
         """Useful multiply-accumulates (conv and fc); 0 for the rest."""
         if self.type == "conv":
-            return self.out_h * self.out_w * self.out_c * (self.in_c // self.groups) * self.kernel**2
+            return (
+                self.out_h * self.out_w * self.out_c * (self.in_c // self.groups) * self.kernel**2
+            )
         if self.type == "fc":
             return self.weight_count
         return 0
@@ -190,7 +192,7 @@ def infer_network(
             out = (1, 1, lay.out_channels)
         elif lay.type == "add":
             others = [shapes[i] for i in lay.inputs[1:]]
-            bad = [(n, s) for n, s in zip(lay.inputs[1:], others) if s != (h, w, c)]
+            bad = [(n, s) for n, s in zip(lay.inputs[1:], others, strict=True) if s != (h, w, c)]
             if bad:
                 n, s = bad[0]
                 problems.append(
@@ -202,7 +204,7 @@ def infer_network(
             in_bits = max(bits[i] for i in lay.inputs)
         elif lay.type == "concat":
             others = [shapes[i] for i in lay.inputs[1:]]
-            bad = [(n, s) for n, s in zip(lay.inputs[1:], others) if s[:2] != (h, w)]
+            bad = [(n, s) for n, s in zip(lay.inputs[1:], others, strict=True) if s[:2] != (h, w)]
             if bad:
                 n, s = bad[0]
                 problems.append(

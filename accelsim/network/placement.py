@@ -57,7 +57,9 @@ def bram_estimate(hw: HwConfig) -> BramEstimate:
     """BRAM36 estimate: line-buffer row slots, both weight banks, the output FIFO."""
     core = hw.core
     lb_width = core.ic_batch * core.feature_bits
-    lb = hw.line_buffer.rows * bram36_for(lb_width, ceil_div(hw.line_buffer.row_bytes * 8, lb_width))
+    lb = hw.line_buffer.rows * bram36_for(
+        lb_width, ceil_div(hw.line_buffer.row_bytes * 8, lb_width)
+    )
     wb_width = core.ic_batch * core.oc_batch * 9 * core.weight_bits
     wb = 2 * bram36_for(wb_width, ceil_div(hw.weight_buffer.bank_bytes * 8, wb_width))
     fifo = bram36_for(core.oc_batch * core.feature_bits, hw.output_fifo.groups)
@@ -169,8 +171,7 @@ def place_layer(index: int, lay: Layer, hw: HwConfig, strict: bool = False) -> L
         reason = f"layer {lay.name}: runs on the host: {why_not}"
         if strict:
             reason = (
-                f"layer {lay.name}: the core cannot run it: {why_not} "
-                "(strict mode: no host layers)"
+                f"layer {lay.name}: the core cannot run it: {why_not} (strict mode: no host layers)"
             )
         return LayerPlan(
             index=index, layer=lay, where="host", reasons=(reason,),

@@ -40,7 +40,7 @@ def test_batch_scales_and_weights_load_once() -> None:
     hw = load_hw("zedboard", {"ddr.model": "ideal", "ddr.bandwidth_gbps": 1e4})
     one = accelsim.simulate("tiny", hw)
     two = accelsim.simulate("tiny", hw, batch=2)
-    for a, b in zip(one.layers, two.layers):
+    for a, b in zip(one.layers, two.layers, strict=True):
         if a["kind"] == "core":
             assert b["pe_busy_cycles"] == 2 * a["pe_busy_cycles"]
             assert b["ddr_bytes_read_weights"] == a["ddr_bytes_read_weights"]
@@ -58,7 +58,7 @@ def test_layers_run_back_to_back_and_bytes_match_layout() -> None:
     r = accelsim.simulate("vgg16-s2", "zedboard")
     placement = place_network(load_network("vgg16-s2"), load_hw("zedboard"))
     prev_end = 0
-    for lay, p in zip(r.layers, placement.plans):
+    for lay, p in zip(r.layers, placement.plans, strict=True):
         assert lay["start_cycle"] == prev_end
         prev_end = lay["end_cycle"]
         assert lay["ddr_bytes_written"] == p.out_bytes

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -97,7 +96,7 @@ def _compare(net, hw) -> None:  # type: ignore[no-untyped-def]
     fast = run_placement(placement)
     ref = reference_run(placement, make_ddr_model(hw), max_cycles=3_000_000)
     assert len(fast.layers) == len(ref)
-    for a, b in zip(fast.layers, ref):
+    for a, b in zip(fast.layers, ref, strict=True):
         assert (a["name"], a["start_cycle"], a["end_cycle"]) == (b.name, b.start, b.end)
         assert a["pe_busy_cycles"] == b.busy, a["name"]
         assert a["stall_cycles"] == b.stalls, a["name"]

@@ -85,7 +85,9 @@ def test_bram_estimate_zedboard(zed) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("board", list_presets())
 @pytest.mark.parametrize("net", list_zoo())
-def test_check_runs_for_every_zoo_network_on_every_preset(net: str, board: str, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_check_runs_for_every_zoo_network_on_every_preset(
+    net: str, board: str, tmp_path, capsys
+) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "check.json"
     assert main(["check", net, "--hw", board, "--json", str(out)]) == 0
     text = capsys.readouterr().out
