@@ -130,6 +130,10 @@ class DdrConfig:
     trtp: int | None = rule(None, ge=1)
     trfc: int | None = rule(None, ge=1)
     trefi: int | None = rule(None, ge=1)
+    queue_bursts: int = rule(32, ge=1, doc="controller look-ahead window, bursts (dram)")
+    write_chunk_bytes: int = rule(
+        128, ge=0, doc="write data the controller collects before a write command (dram; 0: off)"
+    )
 
 
 @dataclass(frozen=True)

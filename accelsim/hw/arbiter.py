@@ -39,7 +39,10 @@ class _Request:
 class GrantLog:
     """Every grant served, as growing integer columns."""
 
-    COLUMNS = ("stream", "owner", "posted", "start", "end", "address", "nbytes", "hits", "misses")
+    COLUMNS = (
+        "stream", "owner", "posted", "start", "end", "address", "nbytes", "hits", "misses",
+        "refresh_ddr_cycles",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.rows: list[tuple[int, ...]] = []
@@ -51,14 +54,8 @@ class GrantLog:
         return {c: a[:, i] for i, c in enumerate(self.COLUMNS)}
 
 
-def ddr_counters(model: object) -> tuple[int, int]:
-    """(row hits, row misses) so far of a DDR model; (0, 0) for models without rows."""
-    stats = getattr(model, "stats", None)
-    if callable(stats):
-        stats = stats()
-    if stats is None:
-        return 0, 0
-    return int(getattr(stats, "row_hits", 0)), int(getattr(stats, "row_misses", 0))
+def _no_counters() -> tuple[int, int, int]:
+    return 0, 0, 0
 
 
 class AxiPort:
@@ -76,6 +73,8 @@ class AxiPort:
         self.log = GrantLog()
         self.queue_trace = StepTrace("ddr_waiting_requests")
         self.owner_trace: list[tuple[int, int, int]] = []  # (start, end, stream)
+        # (row hits, row misses, refresh DDR cycles) so far; models without rows have none
+        self._counters = getattr(ddr, "counters", _no_counters)
 
     def request(
         self, stream: str, owner: int, address: int, nbytes: int, is_write: bool
@@ -120,15 +119,16 @@ class AxiPort:
         self.waiting[sid] = None
         now = self.env.now
         self.queue_trace.add(now, -1)
-        h0, m0 = ddr_counters(self.ddr)
+        h0, m0, r0 = self._counters()
         lat = self.cfg.latency_cycles
         ddr_end = self.ddr.access(now + lat, req.address, req.nbytes, req.is_write)  # type: ignore[attr-defined]
         axi_end = now + lat + -(-req.nbytes // self.cfg.bytes_per_cycle)
         end = max(int(ddr_end), axi_end)
-        h1, m1 = ddr_counters(self.ddr)
+        h1, m1, r1 = self._counters()
         self.log.rows.append(
-            (sid, req.owner, req.posted, now, end, req.address, req.nbytes, h1 - h0, m1 - m0)
-        )
+            (sid, req.owner, req.posted, now, end, req.address, req.nbytes, h1 - h0, m1 - m0,
+             r1 - r0)
+        )  # fmt: skip
         self.owner_trace.append((now, end, sid))
         self.busy = True
         done = self.env.timeout(end - now)

@@ -47,7 +47,10 @@ def make_ddr_model(hw: HwConfig) -> object:
 
     fields = {f: getattr(d, f) for f in DRAM_TIMING_FIELDS}
     timing = ddr_mod.DramTiming(name=d.preset or "custom", **fields)
-    return ddr_mod.DramModel(timing, hw.clock_mhz)
+    controller = ddr_mod.ControllerParams(
+        queue_bursts=d.queue_bursts, write_chunk_bytes=d.write_chunk_bytes
+    )
+    return ddr_mod.DramModel(timing, hw.clock_mhz, controller)
 
 
 @dataclasses.dataclass(frozen=True)

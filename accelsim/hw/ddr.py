@@ -783,6 +783,11 @@ class DramModel:
         self._last_start = 0
         self._stats: DdrStats | None = None
 
+    def counters(self) -> tuple[int, int, int]:
+        """(row hits, row misses, refresh DDR cycles) so far; cheap, for per-grant accounting."""
+        st = self._st
+        return int(st[_S_HITS]), int(st[_S_MISSES]), int(st[_S_REF_CYCLES])
+
     def stats(self) -> DdrStats:
         """A snapshot of the counters."""
         if self._stats is None:
