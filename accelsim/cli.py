@@ -50,9 +50,77 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, default=None, help="write the report as JSON")
     p.add_argument("--csv", type=Path, default=None, help="write the per-layer table as CSV")
     p.add_argument("--occupancy", type=Path, default=None, help="write occupancy traces (.npz)")
+    p.add_argument("--vcd", type=Path, default=None, metavar="FILE", help="write a VCD waveform")
     p.add_argument("--functional", action="store_true", help="also compute the low-bit outputs")
     p.add_argument("--quiet", action="store_true", help="print only totals")
+    _add_sweep(sub)
+    _add_plot(sub)
     return parser
+
+
+def _add_sweep(sub: Any) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="simulate networks over a grid of config values, in parallel, into a CSV",
+        description="Simulate every network at every point of a grid of config values. Rows are "
+        "appended to --out as points finish; rerunning the same command resumes.",
+    )
+    p.add_argument("networks", nargs="+", metavar="NETWORK", help="zoo name or network file")
+    p.add_argument("--hw", required=True, help="board preset name or hwconfig YAML path")
+    p.add_argument(
+        "--vary",
+        action="append",
+        required=True,
+        metavar="PATH=VALUES",
+        help="a varied field: list a,b,c / range start:stop:step / names (repeatable: a grid)",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="a fixed override for every point (repeatable)",
+    )
+    p.add_argument("--out", type=Path, default=Path("sweep.csv"), help="results CSV (resumed)")
+    p.add_argument("--jobs", type=int, default=None, help="local worker processes (default: CPUs)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler address")
+    p.add_argument("--sample", type=int, default=None, metavar="K", help="K random grid points")
+    p.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
+    p.add_argument("--batch", type=int, default=None, help="images per run (default: network's)")
+    p.add_argument("--strict", action="store_true", help="host layers are errors")
+    p.add_argument("--weight-bits", type=int, default=None, help="bits for imported CSV/ONNX")
+    p.add_argument("--act-bits", type=int, default=None, help="bits for imported CSV/ONNX")
+
+
+PLOT_KINDS = ("utilization", "occupancy", "roofline", "sweep", "pareto")
+
+
+def _add_plot(sub: Any) -> None:
+    p = sub.add_parser(
+        "plot",
+        help="plot a run JSON, occupancy .npz or sweep CSV to PNG/SVG",
+        description="utilization, roofline: INPUT is `accelsim run --json` output; occupancy: "
+        "`accelsim run --occupancy` output; sweep, pareto: `accelsim sweep` output.",
+    )
+    p.add_argument("kind", choices=PLOT_KINDS)
+    p.add_argument("input", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="FILE.png or FILE.svg")
+    p.add_argument("--title", default=None)
+    p.add_argument("--layers", default=None, metavar="A:B", help="occupancy: layer index range")
+    p.add_argument("--x", default=None, help="sweep: varied parameter; pareto: column (bram36)")
+    p.add_argument("--y", default=None, help="sweep, pareto: result column (fps)")
+    p.add_argument("--by", default=None, help="sweep: one line per network or per this parameter")
+    p.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="PARAM=VALUE",
+        help="sweep, pareto: keep only rows with this value (repeatable)",
+    )
+    p.add_argument(
+        "--agg", choices=("max", "min", "mean"), default="max", help="sweep: over other parameters"
+    )
 
 
 def _network_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -141,6 +209,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_csv(result, args.csv)
     if args.occupancy is not None:
         write_occupancy(result, args.occupancy)
+    if args.vcd is not None:
+        from accelsim.report.vcd import write_vcd
+
+        write_vcd(result, args.vcd)
     if args.functional:
         from accelsim.functional import functional_command
 
@@ -148,10 +220,69 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from accelsim.sweep import run_sweep, spec_from_args
+
+    spec = spec_from_args(
+        args.networks, args.hw, args.vary, args.overrides,
+        batch=args.batch, strict=args.strict, sample=args.sample, seed=args.seed,
+        network_options=_network_options(args),
+    )  # fmt: skip
+    bar: Any = None
+
+    def on_start(total: int, skipped: int) -> None:
+        nonlocal bar
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, initial=skipped, unit="pt", file=sys.stderr, smoothing=0.1)
+
+    try:
+        summary = run_sweep(
+            spec, args.out, jobs=args.jobs, scheduler=args.scheduler, on_start=on_start,
+            on_row=lambda row: bar.update() if bar is not None else None,
+        )  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    if summary.dropped_torn_line:
+        print(f"{args.out}: dropped a torn last line; its point ran again", file=sys.stderr)
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items())) or "none"
+    print(
+        f"{summary.total} points: {summary.skipped} already in {args.out}, "
+        f"{summary.ran} run ({counts})"
+    )
+    if summary.by_status.get("error"):
+        print(
+            f"accelsim: {summary.by_status['error']} points failed with an internal error; "
+            f"see the reason column of {args.out}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from accelsim.report import plots
+
+    out = plots.plot_command(
+        args.kind, args.input, args.out, title=args.title, layers=args.layers, x=args.x,
+        y=args.y, by=args.by, where=args.where, agg=args.agg,
+    )  # fmt: skip
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"list": cmd_list, "check": cmd_check, "run": cmd_run}
+    handlers = {
+        "list": cmd_list,
+        "check": cmd_check,
+        "run": cmd_run,
+        "sweep": cmd_sweep,
+        "plot": cmd_plot,
+    }
     try:
         return handlers[args.command](args)
     except AccelsimError as err:

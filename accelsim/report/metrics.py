@@ -197,6 +197,7 @@ def build_result(
             ddr_efficiency=moved / (port_busy * bytes_per_cycle_peak) if port_busy else 0.0,
             row_hits=int(g["hits"][mine].sum()),
             row_misses=int(g["misses"][mine].sum()),
+            refresh_ddr_cycles=int(g["refresh_ddr_cycles"][mine].sum()),
             arithmetic_intensity=intensity,
             attainable_gops=attainable / 1e9,
             bound="compute" if peak <= intensity * bw_peak else "memory",
@@ -227,6 +228,7 @@ def build_result(
         "fps": batch / seconds if seconds else 0.0,
         "achieved_gops": achieved / 1e9,
         "peak_gops": peak / 1e9,
+        "ddr_peak_gbps": bw_peak / 1e9,
         "utilization": achieved / peak,
         "pe_busy_cycles": sum(r["pe_busy_cycles"] for r in layers),
         "stall_cycles": {
