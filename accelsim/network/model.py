@@ -157,78 +157,93 @@ def infer_network(
     shapes: dict[str, tuple[int, int, int]] = {INPUT: tuple(input_shape)}  # type: ignore[dict-item]
     bits: dict[str, int] = {INPUT: input_bits}
     out_layers: list[Layer] = []
+    failed: set[str] = set()  # layers with a problem: their readers are skipped, not blamed
     for lay in layers:
         where = f"{prefix}layer {lay.name}: "
-        if lay.name in shapes:
+        if lay.name in shapes or lay.name in failed:
             problems.append(f"{where}name used twice")
             continue
-        missing = [i for i in lay.inputs if i not in shapes]
-        if missing:
-            problems.append(f"{where}input '{missing[0]}' is not an earlier layer")
+        if any(i in failed for i in lay.inputs):
+            failed.add(lay.name)
             continue
-        h, w, c = shapes[lay.inputs[0]]
-        in_bits = bits[lay.inputs[0]]
-        out: tuple[int, int, int] | None = None
-        if lay.type == "conv":
-            if c % lay.groups or lay.out_channels % lay.groups:
-                problems.append(
-                    f"{where}groups {lay.groups} must divide input channels {c} and "
-                    f"out_channels {lay.out_channels}"
-                )
+        n_problems = len(problems)
+        try:
+            missing = [i for i in lay.inputs if i not in shapes]
+            if missing:
+                problems.append(f"{where}input '{missing[0]}' is not an earlier layer")
                 continue
-            ho = conv_out(h, lay.kernel, lay.stride, lay.padding)
-            wo = conv_out(w, lay.kernel, lay.stride, lay.padding)
-            out = (ho, wo, lay.out_channels)
-        elif lay.type in ("maxpool", "avgpool"):
-            if lay.global_pool:
-                out = (1, 1, c)
+            h, w, c = shapes[lay.inputs[0]]
+            in_bits = bits[lay.inputs[0]]
+            out: tuple[int, int, int] | None = None
+            if lay.type == "conv":
+                if c % lay.groups or lay.out_channels % lay.groups:
+                    problems.append(
+                        f"{where}groups {lay.groups} must divide input channels {c} and "
+                        f"out_channels {lay.out_channels}"
+                    )
+                    continue
+                ho = conv_out(h, lay.kernel, lay.stride, lay.padding)
+                wo = conv_out(w, lay.kernel, lay.stride, lay.padding)
+                out = (ho, wo, lay.out_channels)
+            elif lay.type in ("maxpool", "avgpool"):
+                if lay.global_pool:
+                    out = (1, 1, c)
+                else:
+                    out = (
+                        conv_out(h, lay.kernel, lay.stride, lay.padding),
+                        conv_out(w, lay.kernel, lay.stride, lay.padding),
+                        c,
+                    )
+            elif lay.type == "fc":
+                out = (1, 1, lay.out_channels)
+            elif lay.type == "add":
+                others = [shapes[i] for i in lay.inputs[1:]]
+                bad = [
+                    (n, s) for n, s in zip(lay.inputs[1:], others, strict=True) if s != (h, w, c)
+                ]
+                if bad:
+                    n, s = bad[0]
+                    problems.append(
+                        f"{where}cannot add {lay.inputs[0]} {_fmt(shapes[lay.inputs[0]])} "
+                        f"and {n} {_fmt(s)}: shapes differ"
+                    )
+                    continue
+                out = (h, w, c)
+                in_bits = max(bits[i] for i in lay.inputs)
+            elif lay.type == "concat":
+                others = [shapes[i] for i in lay.inputs[1:]]
+                bad = [
+                    (n, s) for n, s in zip(lay.inputs[1:], others, strict=True) if s[:2] != (h, w)
+                ]
+                if bad:
+                    n, s = bad[0]
+                    problems.append(
+                        f"{where}cannot concatenate {lay.inputs[0]} {_fmt(shapes[lay.inputs[0]])} "
+                        f"and {n} {_fmt(s)}: heights/widths differ"
+                    )
+                    continue
+                out = (h, w, c + sum(s[2] for s in others))
+                in_bits = max(bits[i] for i in lay.inputs)
             else:
-                out = (
-                    conv_out(h, lay.kernel, lay.stride, lay.padding),
-                    conv_out(w, lay.kernel, lay.stride, lay.padding),
-                    c,
-                )
-        elif lay.type == "fc":
-            out = (1, 1, lay.out_channels)
-        elif lay.type == "add":
-            others = [shapes[i] for i in lay.inputs[1:]]
-            bad = [(n, s) for n, s in zip(lay.inputs[1:], others, strict=True) if s != (h, w, c)]
-            if bad:
-                n, s = bad[0]
+                problems.append(f"{where}unknown type '{lay.type}'")
+                continue
+            if out[0] < 1 or out[1] < 1:
                 problems.append(
-                    f"{where}cannot add {lay.inputs[0]} {_fmt(shapes[lay.inputs[0]])} "
-                    f"and {n} {_fmt(s)}: shapes differ"
+                    f"{where}output would be {out[0]}x{out[1]} from input {h}x{w} "
+                    f"(kernel {lay.kernel}, stride {lay.stride}, padding {lay.padding})"
                 )
                 continue
-            out = (h, w, c)
-            in_bits = max(bits[i] for i in lay.inputs)
-        elif lay.type == "concat":
-            others = [shapes[i] for i in lay.inputs[1:]]
-            bad = [(n, s) for n, s in zip(lay.inputs[1:], others, strict=True) if s[:2] != (h, w)]
-            if bad:
-                n, s = bad[0]
-                problems.append(
-                    f"{where}cannot concatenate {lay.inputs[0]} {_fmt(shapes[lay.inputs[0]])} "
-                    f"and {n} {_fmt(s)}: heights/widths differ"
-                )
-                continue
-            out = (h, w, c + sum(s[2] for s in others))
-            in_bits = max(bits[i] for i in lay.inputs)
-        else:
-            problems.append(f"{where}unknown type '{lay.type}'")
-            continue
-        if out[0] < 1 or out[1] < 1:
-            problems.append(
-                f"{where}output would be {out[0]}x{out[1]} from input {h}x{w} "
-                f"(kernel {lay.kernel}, stride {lay.stride}, padding {lay.padding})"
+            keeps_bits = lay.type in ("conv", "fc") or "quant" in lay.extra
+            out_bits = lay.out_bits if keeps_bits else in_bits
+            new = replace(
+                lay, in_shape=(h, w, c), out_shape=out, in_bits=in_bits, out_bits=out_bits
             )
-            continue
-        keeps_bits = lay.type in ("conv", "fc") or "quant" in lay.extra
-        out_bits = lay.out_bits if keeps_bits else in_bits
-        new = replace(lay, in_shape=(h, w, c), out_shape=out, in_bits=in_bits, out_bits=out_bits)
-        shapes[lay.name] = out
-        bits[lay.name] = out_bits
-        out_layers.append(new)
+            shapes[lay.name] = out
+            bits[lay.name] = out_bits
+            out_layers.append(new)
+        finally:
+            if len(problems) > n_problems:
+                failed.add(lay.name)
     if problems:
         raise AccelsimError(problems)
     return Network(

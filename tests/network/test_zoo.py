@@ -311,3 +311,21 @@ def test_yolov2_tiny_bits() -> None:
     assert len(inner) == 8
     assert all(_core_shaped(lay) and lay.weight_bits == 1 and lay.out_bits == 2 for lay in inner)
     assert [lay.out_c for lay in inner] == [16, 32, 64, 128, 256, 512, 1024, 1024]
+
+
+def test_a_failed_layer_does_not_blame_its_readers() -> None:
+    """Only the layer with the problem is reported, not every layer reading it."""
+    from accelsim.errors import AccelsimError
+    from accelsim.network.model import INPUT, Layer, infer_network
+
+    layers = [
+        Layer(name="a", type="conv", inputs=(INPUT,), kernel=9, out_channels=4),
+        Layer(name="b", type="conv", inputs=("a",), kernel=3, out_channels=4),
+        Layer(name="c", type="conv", inputs=("zz",), kernel=3, out_channels=4),
+    ]
+    with pytest.raises(AccelsimError) as err:
+        infer_network("n", (4, 4, 3), 8, layers)
+    assert err.value.problems == [
+        "layer a: output would be -4x-4 from input 4x4 (kernel 9, stride 1, padding 0)",
+        "layer c: input 'zz' is not an earlier layer",
+    ]
