@@ -63,8 +63,27 @@ def _duplicates(loader: yaml.SafeLoader, root: yaml.Node) -> list[str]:
     return found
 
 
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # libyaml's parser, when PyYAML has it
+
+
 def load_yaml_text(text: str, source: str) -> Any:
-    """Parse YAML text; every failure becomes an :class:`AccelsimError` naming ``source``."""
+    """Parse YAML text; every failure becomes an :class:`AccelsimError` naming ``source``.
+
+    Well-formed text is parsed with libyaml when available (several times faster); anything it
+    rejects is parsed again by the pure-Python parser, whose messages are the ones reported.
+    """
+    if _FAST_LOADER is not None:
+        fast = _FAST_LOADER(text)
+        try:
+            node = fast.get_single_node()
+            if node is None:
+                return None
+            if not _duplicates(fast, node):
+                return fast.construct_document(node)
+        except yaml.YAMLError:
+            pass
+        finally:
+            fast.dispose()
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()

@@ -42,6 +42,6 @@ class Signal:
     def fire(self) -> None:
         """Wake every waiter (at the current time, NORMAL priority)."""
         ev = self._event
-        self._event = self._env.event()
-        if ev.callbacks:
+        if ev.callbacks:  # someone waits: wake them and hand out a fresh event
+            self._event = self._env.event()
             ev.succeed()

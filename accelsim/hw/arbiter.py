@@ -131,10 +131,16 @@ class AxiPort:
         )  # fmt: skip
         self.owner_trace.append((now, end, sid))
         self.busy = True
-        done = self.env.timeout(end - now)
-        done.callbacks.append(lambda _e, r=req, t=end: self._complete(r, t))
+        # The requester's own event fires at the grant's end (one event per grant, not two);
+        # the port frees itself first, then the requester resumes and may post again.
+        done = req.done
+        done._ok = True  # noqa: SLF001 - triggering by hand with a delay, as Timeout does
+        done._value = end  # noqa: SLF001
+        done.callbacks.insert(0, self._complete)
+        self.env.schedule(done, delay=end - now)
 
-    def _complete(self, req: _Request, end: int) -> None:
+    def _complete(self, _event: simpy.Event) -> None:
         self.busy = False
-        req.done.succeed(end)
-        self._schedule_arbitration()
+        # Requests posted later in this cycle schedule the arbitration themselves.
+        if any(w is not None for w in self.waiting):
+            self._schedule_arbitration()
