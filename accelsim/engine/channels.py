@@ -9,6 +9,8 @@ it appears, and wait on the matching :class:`~accelsim.engine.events.Signal` unt
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 import simpy
 
@@ -44,6 +46,27 @@ class LayerChannels:
         self.write_progress = Signal(env)
         self.weights_progress = Signal(env)
         self.weight_log: list[tuple[int, int]] = []  # (completion time, bytes) per weight grant
+        self._env = env
+        # (pixel, sequence, event): woken in order once the pixel is scheduled
+        self._px_waiters: list[tuple[int, int, simpy.Event]] = []
+        self._waiter_seq = 0
+
+    def until_scheduled(self, pixel: int) -> simpy.Event | None:
+        """An event that fires once the PE has scheduled ``pixel``; None if it already has."""
+        if self.px_scheduled > pixel:
+            return None
+        ev = self._env.event()
+        heapq.heappush(self._px_waiters, (pixel, self._waiter_seq, ev))
+        self._waiter_seq += 1
+        return ev
+
+    def scheduled_up_to(self, n: int) -> None:
+        """The PE has scheduled pixels ``0 .. n-1``: wake whoever waited for one of them."""
+        self.px_scheduled = n
+        waiters = self._px_waiters
+        while waiters and waiters[0][0] < n:
+            heapq.heappop(waiters)[2].succeed()
+        self.pe_progress.fire()
 
     @property
     def last_px_end(self) -> int:

@@ -32,8 +32,9 @@ def feature_reader(
     for k in range(lay.n_chunks):
         j = int(free_px[k])
         if j >= 0:
-            while px_end[j] < 0:
-                yield ch.pe_progress.wait()
+            wait = ch.until_scheduled(j)
+            if wait is not None:
+                yield wait
             t = int(px_end[j])
             if t > env.now:
                 yield env.timeout(t - env.now)

@@ -53,8 +53,9 @@ def writer(
         k = min(lay.out_chunk_groups, (g // row_groups + 1) * row_groups - g)
         m = min(k, full)
         gm = g + m - 1
-        while px_start[gm // n_ob] < 0:
-            yield ch.pe_progress.wait()
+        wait = ch.until_scheduled(gm // n_ob)
+        if wait is not None:
+            yield wait
         t = arrival(gm)
         if t > env.now:
             yield env.timeout(t - env.now)

@@ -94,8 +94,7 @@ def pe_array(
         )  # fmt: skip
         if i_new > i:
             i = i_new
-            ch.px_scheduled = i
-            ch.pe_progress.fire()
+            ch.scheduled_up_to(i)
         if status == READY:
             return
         if status == WAIT_WEIGHTS:

@@ -29,8 +29,9 @@ def weight_loader(
     for j, ch in enumerate(layers):
         if j >= 2:
             prev = layers[j - 2]
-            while prev.px_end[-1] < 0:
-                yield prev.pe_progress.wait()
+            wait = prev.until_scheduled(prev.layout.n_px - 1)
+            if wait is not None:
+                yield wait
             t = int(prev.px_end[-1])
             if t > env.now:
                 yield env.timeout(t - env.now)
