@@ -3,10 +3,11 @@
 Pure functions of a layer plan and the config; the blocks get these arrays from the wiring.
 
 - The input is a stream of rows (image after image, HWC in DDR, channels padded to ``n_ib``
-  groups of ``ic_batch``). Only the rows some output reads are fetched: rows
-  ``0 .. min(H, s*(H_o-1) - p + 3) - 1`` of each image (a stride-2 layer may never read its last
-  row; fetching it would let the layer's last write complete while the reader still runs, which
-  spec 3.6 does not allow for). The ``R``-th fetched row lives in line-buffer slot ``R mod rows``.
+  groups of ``ic_batch``). Only the rows and columns some output reads are fetched: rows
+  ``0 .. min(H, s*(H_o-1) - p + 3) - 1`` of each image and, of each, the columns
+  ``0 .. min(W, s*(W_o-1) - p + 3) - 1`` (a stride-2 layer may never read its last row or
+  column; fetching them would let the layer's last write complete while the reader still runs,
+  which spec 3.6 does not allow for). The ``R``-th fetched row lives in line-buffer slot ``R mod rows``.
   Each row is read in chunks of at most ``grant_bytes // in_group_bytes`` groups, never spanning
   two rows.
 - Output pixels run in raster order, image after image; pixel ``i`` is ``(b, y, x)``. Its window
@@ -71,7 +72,18 @@ class LayerLayout:
         return self.batch * self.rows_used * self.chunks_per_row
 
     @property
+    def cols_used(self) -> int:
+        """Columns of each row the reader fetches (the last column any output reads, plus one)."""
+        return min(self.in_w, self.stride * (self.out_w - 1) - self.padding + 3)
+
+    @property
     def row_groups(self) -> int:
+        """Groups fetched per row."""
+        return self.cols_used * self.n_ib
+
+    @property
+    def ddr_row_groups(self) -> int:
+        """Groups per row in DDR (the row stride)."""
         return self.in_w * self.n_ib
 
     @property
@@ -92,7 +104,8 @@ class LayerLayout:
         b, r = divmod(big_r, self.rows_used)
         g0 = j * self.chunk_groups
         g1 = min(g0 + self.chunk_groups, self.row_groups)
-        addr = self.in_base + ((b * self.in_h + r) * self.row_groups + g0) * self.in_group_bytes
+        row_start = (b * self.in_h + r) * self.ddr_row_groups
+        addr = self.in_base + (row_start + g0) * self.in_group_bytes
         return addr, (g1 - g0) * self.in_group_bytes, g0
 
     def chunk_bytes(self) -> np.ndarray:
@@ -123,9 +136,10 @@ def make_layout(
     n_ib = plan.n_ib
     rows = hw.line_buffer.rows
     chunk_groups = max(1, hw.axi.grant_bytes // plan.in_group_bytes)
-    row_groups = w * n_ib
-    cpr = ceil_div(row_groups, chunk_groups)
     rows_used = min(h, s * (ho - 1) - p + 3)
+    cols_used = min(w, s * (wo - 1) - p + 3)
+    row_groups = cols_used * n_ib
+    cpr = ceil_div(row_groups, chunk_groups)
     # need_chunk: bottom-right stored pixel of each output pixel's window
     y = np.arange(ho, dtype=np.int64)
     x = np.arange(wo, dtype=np.int64)

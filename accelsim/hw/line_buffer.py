@@ -49,7 +49,7 @@ def line_buffer_occupancy(ch: LayerChannels, trace: StepTrace) -> None:
     lay = ch.layout
     trace.add_many(ch.chunk_done, lay.chunk_bytes())
     # every stored input pixel leaves when its freeing output pixel completes
-    h, w, n_ib = lay.rows_used, lay.in_w, lay.n_ib
+    h, w, n_ib = lay.rows_used, lay.cols_used, lay.n_ib
     b = np.arange(lay.batch, dtype=np.int64)
     r = np.arange(h, dtype=np.int64)
     c = np.arange(w, dtype=np.int64)

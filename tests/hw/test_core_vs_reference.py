@@ -118,6 +118,29 @@ def test_event_model_equals_per_cycle_reference(case) -> None:  # type: ignore[n
     _compare(net, hw)
 
 
+def test_unread_last_row_and_column_are_not_fetched() -> None:
+    """5x4 input, 3x3/2 p0 gives a 2x1 output: no output reads column 3. Found by the slow run:
+    the layer's last write completed while the reader still fetched column 3."""
+    net = infer_network(
+        "t", (5, 4, 9), 2,
+        [Layer(name="c0", type="conv", inputs=(INPUT,), kernel=3, stride=2, padding=0,
+               out_channels=1, weight_bits=1, out_bits=2),
+         Layer(name="c1", type="conv", inputs=("c0",), kernel=3, stride=1, padding=1,
+               out_channels=1, weight_bits=1, out_bits=2)],
+    )  # fmt: skip
+    hw = load_hw(
+        "zedboard",
+        {"core.ic_batch": 8, "core.oc_batch": 8, "output_fifo.groups": 1,
+         "axi.grant_bytes": 2, "axi.bytes_per_cycle": 1, "axi.latency_cycles": 0,
+         "ddr.model": "ideal", "ddr.bandwidth_gbps": 0.05, "ddr.efficiency": 0.5,
+         "ddr.latency_cycles": 0, "core.pipeline_latency_cycles": 0},
+    )  # fmt: skip
+    _compare(net, hw)
+    fast = run_placement(place_network(net, hw))
+    # 5 rows x 3 of 4 columns x 2 groups x 2 bytes
+    assert fast.layers[0]["ddr_bytes_read_features"] == 5 * 3 * 2 * 2
+
+
 def test_reference_sees_starvation() -> None:
     """The comparison is not vacuous: a starved config stalls on input, a tiny FIFO on output."""
     net = infer_network(

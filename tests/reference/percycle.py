@@ -52,7 +52,9 @@ class _Core:
         self.lat = hw.core.pipeline_latency_cycles
         self.Gi = max(1, hw.axi.grant_bytes // self.igb)
         self.Go = max(1, hw.axi.grant_bytes // self.ogb)
-        self.row_groups = self.W * self.n_ib
+        # columns some output reads: the last is the right column of the last output's window
+        self.cols_read = min(self.W, self.s * (self.Wo - 1) - self.p + 3)
+        self.row_groups = self.cols_read * self.n_ib  # groups fetched per row
         self.cpr = _cdiv(self.row_groups, self.Gi)
         # rows some output reads: the last is the bottom row of the last output row's window
         self.rows_read = min(self.H, self.s * (self.Ho - 1) - self.p + 3)
@@ -216,7 +218,7 @@ def reference_run(placement: Placement, ddr: object, max_cycles: int = 5_000_000
                 if j < 0 or (c.px_end[j] != -1 and c.px_end[j] <= t):
                     row, g0, g1 = c.chunk_range(k)
                     b, r = divmod(row, c.rows_read)
-                    addr = c.in_base + ((b * c.H + r) * c.row_groups + g0) * c.igb
+                    addr = c.in_base + ((b * c.H + r) * c.W * c.n_ib + g0) * c.igb
                     waiting[f] = (addr, (g1 - g0) * c.igb, False, cur)
                     outstanding[f] = True
                     c.next_chunk += 1
