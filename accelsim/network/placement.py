@@ -96,7 +96,8 @@ class LayerPlan:
     out_group_bytes: int = 0
     row_bytes: int = 0  # one input row in the line buffer
     weight_bytes: int = 0
-    in_bytes: int = 0  # per image, as read from DDR (core: padded channel groups)
+    in_bytes: int = 0  # per image, as stored in DDR (core: padded channel groups)
+    read_bytes: int = 0  # per image, as the core fetches it (only rows/columns some output reads)
     out_bytes: int = 0  # per image
     ideal_cycles: int = 0  # per image (core layers)
     host_cycles: int = 0  # per image (host layers)
@@ -175,7 +176,7 @@ def place_layer(index: int, lay: Layer, hw: HwConfig, strict: bool = False) -> L
             )
         return LayerPlan(
             index=index, layer=lay, where="host", reasons=(reason,),
-            in_bytes=in_b, out_bytes=out_b, weight_bytes=w_b,
+            in_bytes=in_b, read_bytes=in_b, out_bytes=out_b, weight_bytes=w_b,
             host_cycles=host_cycles(lay, hw, in_b + out_b + w_b),
         )  # fmt: skip
     n_ib = ceil_div(lay.in_c, core.ic_batch)
@@ -227,7 +228,10 @@ def place_layer(index: int, lay: Layer, hw: HwConfig, strict: bool = False) -> L
         index=index, layer=lay, where="rejected" if reasons else "core", reasons=tuple(reasons),
         n_ib=n_ib, n_ob=n_ob, passes=passes, in_group_bytes=in_group, out_group_bytes=out_group,
         row_bytes=row_bytes, weight_bytes=weight_bytes,
-        in_bytes=lay.in_h * row_bytes, out_bytes=lay.out_h * lay.out_w * n_ob * out_group,
+        in_bytes=lay.in_h * row_bytes,
+        read_bytes=min(lay.in_h, lay.stride * (lay.out_h - 1) - lay.padding + 3)
+        * min(lay.in_w, lay.stride * (lay.out_w - 1) - lay.padding + 3) * n_ib * in_group,
+        out_bytes=lay.out_h * lay.out_w * n_ob * out_group,
         ideal_cycles=lay.out_h * lay.out_w * n_ib * n_ob * passes,
     )  # fmt: skip
 

@@ -28,7 +28,7 @@ def check_rows(placement: Placement) -> dict[str, Any]:
     rows = []
     for p in placement.plans:
         lay = p.layer
-        ddr_bytes = (p.in_bytes + p.out_bytes) * batch + p.weight_bytes
+        ddr_bytes = (p.read_bytes + p.out_bytes) * batch + p.weight_bytes
         ops = lay.ops * batch
         intensity = ops / ddr_bytes if ddr_bytes else 0.0
         row: dict[str, Any] = {

@@ -67,7 +67,7 @@ def test_layers_run_back_to_back_and_bytes_match_layout() -> None:
         rows_used = min(lr.in_h, lr.stride * (lr.out_h - 1) - lr.padding + 3)
         cols_used = min(lr.in_w, lr.stride * (lr.out_w - 1) - lr.padding + 3)
         assert cols_used == lr.in_w  # vgg16-s2 reads every column
-        assert lay["ddr_bytes_read_features"] == rows_used * p.row_bytes
+        assert lay["ddr_bytes_read_features"] == rows_used * p.row_bytes == p.read_bytes
         assert lay["macs_issued"] >= lay["macs_useful"]
         assert 0 < lay["utilization"] <= 1
     assert r.total["cycles"] == prev_end
