@@ -11,33 +11,24 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from pathlib import Path
 
 import accelsim
-from accelsim.report.export import write_csv, write_json, write_occupancy
-from accelsim.report.plots import plot_occupancy, plot_roofline, plot_utilization
+from accelsim.report.export import save_report
 
 NETWORK = "yolov2-tiny"
 BOARD = "zcu102"
-OVERRIDES = {"weight_buffer.bank_bytes": 1179648}
+OVERRIDES: dict[str, object] = {"weight_buffer.bank_bytes": 1179648}
 
 
-def main(argv: list[str]) -> Path:
-    out = Path(argv[1]) if len(argv) > 1 else Path(tempfile.mkdtemp(prefix="accelsim-"))
-    out.mkdir(parents=True, exist_ok=True)
+def main(argv: list[str]) -> None:
+    out = argv[1] if len(argv) > 1 else tempfile.mkdtemp(prefix="accelsim-")
     result = accelsim.simulate(NETWORK, BOARD, overrides=OVERRIDES)
-    write_json(result, out / "yolov2-tiny.json")
-    write_csv(result, out / "yolov2-tiny.csv")
-    write_occupancy(result, out / "yolov2-tiny-occupancy.npz")
-    plot_utilization(result, out / "yolov2-tiny-utilization.png")
-    plot_roofline(result, out / "yolov2-tiny-roofline.png")
-    plot_occupancy(result, out / "yolov2-tiny-occupancy.png", layers="0:3")
+    save_report(result, out, occupancy_layers="0:3")
     t = result.total
     print(
         f"{result.network} on {result.hw}: {t['cycles']} cycles, {t['fps']:.1f} fps, "
         f"{t['utilization']:.1%} of peak; wrote {out}"
     )
-    return out
 
 
 if __name__ == "__main__":

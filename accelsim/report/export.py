@@ -118,3 +118,47 @@ def format_run(result: SimResult, quiet: bool = False) -> str:
         f"refreshes {t['refreshes']}; host layers {t['host_layers']}"
     )
     return "\n".join(lines)
+
+
+def save_report(
+    result: SimResult,
+    out_dir: str | Path,
+    *,
+    occupancy_layers: str = "0:3",
+    vcd: bool = False,
+) -> dict[str, Path]:
+    """Write a run's JSON, CSV, occupancy traces, plots (and optionally a VCD) to ``out_dir``.
+
+    Files are named after the network: ``NET.json``, ``NET.csv``, ``NET-occupancy.npz``,
+    ``NET-utilization.png``, ``NET-roofline.png``, ``NET-occupancy.png`` (layers
+    ``occupancy_layers``, as ``accelsim plot occupancy --layers``) and ``NET.vcd``. Returns the
+    paths by kind.
+    """
+    from accelsim.report.plots import plot_occupancy, plot_roofline, plot_utilization
+
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise AccelsimError(f"{out}: cannot create the folder: {err.strerror}") from None
+    stem = result.network
+    paths = {
+        "json": out / f"{stem}.json",
+        "csv": out / f"{stem}.csv",
+        "occupancy": out / f"{stem}-occupancy.npz",
+        "utilization_plot": out / f"{stem}-utilization.png",
+        "roofline_plot": out / f"{stem}-roofline.png",
+        "occupancy_plot": out / f"{stem}-occupancy.png",
+    }
+    write_json(result, paths["json"])
+    write_csv(result, paths["csv"])
+    write_occupancy(result, paths["occupancy"])
+    if vcd:
+        from accelsim.report.vcd import write_vcd
+
+        paths["vcd"] = out / f"{stem}.vcd"
+        write_vcd(result, paths["vcd"])
+    plot_utilization(result, paths["utilization_plot"])
+    plot_roofline(result, paths["roofline_plot"])
+    plot_occupancy(result, paths["occupancy_plot"], layers=occupancy_layers)
+    return paths
