@@ -52,6 +52,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--occupancy", type=Path, default=None, help="write occupancy traces (.npz)")
     p.add_argument("--vcd", type=Path, default=None, metavar="FILE", help="write a VCD waveform")
     p.add_argument("--functional", action="store_true", help="also compute the low-bit outputs")
+    p.add_argument(
+        "--inputs", type=Path, default=None, metavar="X.npz",
+        help="functional: input codes, array 'input' HWC or NHWC uint8 (default: seeded random)",
+    )  # fmt: skip
+    p.add_argument(
+        "--weights", type=Path, default=None, metavar="W.npz",
+        help="functional: arrays LAYER.weights (OHWI codes), LAYER.thresholds, LAYER.negative "
+        "(default: the model's, else seeded random)",
+    )  # fmt: skip
+    p.add_argument(
+        "--seed", type=int, default=0, help="functional: seed of random inputs and weights (0)"
+    )
+    p.add_argument(
+        "--outputs", type=Path, default=None, metavar="Y.npz",
+        help="functional: write every layer's output codes (NHWC) under the layer's name",
+    )  # fmt: skip
+    p.add_argument(
+        "--check", action="store_true",
+        help="functional: compare every core layer with the numpy oracle (exit 1 on a mismatch)",
+    )  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="print only totals")
     _add_sweep(sub)
     _add_plot(sub)
@@ -200,7 +220,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     from accelsim.report.export import format_run, write_csv, write_json, write_occupancy
 
     net, hw = _load(args)
+    functional_only = [
+        flag
+        for flag, given in (
+            ("--inputs", args.inputs is not None),
+            ("--weights", args.weights is not None),
+            ("--outputs", args.outputs is not None),
+            ("--check", args.check),
+            ("--seed", args.seed != 0),
+        )
+        if given
+    ]
+    if functional_only and not args.functional:
+        raise AccelsimError(
+            [f"{flag} applies to --functional runs only" for flag in functional_only]
+        )
     placement = place_network(net, hw, strict=args.strict)
+    if args.functional:
+        # check the user's files before the cycle simulation, not after it has printed
+        from accelsim.functional import load_inputs, load_weights
+
+        problems: list[str] = []
+        for source, loader in ((args.inputs, lambda s: load_inputs(s, net)),
+                               (args.weights, lambda s: load_weights(s, net, hw))):  # fmt: skip
+            if source is not None:
+                try:
+                    loader(source)
+                except AccelsimError as err:
+                    problems += err.problems
+        if problems:
+            raise AccelsimError(problems)
     result = run_placement(placement, record_occupancy=True)
     print(format_run(result, quiet=args.quiet))
     if args.json is not None:
