@@ -204,8 +204,17 @@ def hw_from_dict(doc: Any, source: str, overrides: Mapping[str, Any] | None = No
     if not problems:
         hw = _cross_checks(hw, problems)
     if problems or override_problems:
-        raise AccelsimError(override_problems + [f"{source}: {p}" for p in problems])
+        overridden = tuple(overrides or {})
+        raise AccelsimError(override_problems + [_blame(p, source, overridden) for p in problems])
     return hw
+
+
+def _blame(problem: str, source: str, overridden: tuple[str, ...]) -> str:
+    """Name the --set that caused a problem, else the file."""
+    path = problem.split(" ", 1)[0]
+    if any(path == o or path.startswith(o + ".") for o in overridden):
+        return f"--set {problem}"
+    return f"{source}: {problem}"
 
 
 def load_hw(

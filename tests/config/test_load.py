@@ -53,11 +53,17 @@ def test_preset_by_name_and_by_path_are_equal(name: str, monkeypatch: pytest.Mon
 
 def test_a_copied_preset_loads_equal_but_is_shown_by_its_path(tmp_path: Path) -> None:
     copy = tmp_path / "board.yaml"
-    copy.write_text((preset_dir() / "zedboard.yaml").read_text(encoding="utf-8"), "utf-8")
+    text = (preset_dir() / "zedboard.yaml").read_text(encoding="utf-8")
+    copy.write_text(text, "utf-8")
     assert load_hw(copy) == load_hw("zedboard")
+    copy.write_text(text.replace("ic_batch: 16", "ic_batch: 12"), "utf-8")
     with pytest.raises(AccelsimError) as info:
-        load_hw(copy, ["core.ic_batch=12"])
+        load_hw(copy)
     assert info.value.problems == [f"{copy}: core.ic_batch must be a multiple of 8, got 12"]
+    # a bad --set is blamed on the --set, not on the file
+    with pytest.raises(AccelsimError) as info:
+        load_hw(copy, ["core.ic_batch=16", "core.oc_batch=4"])
+    assert info.value.problems == ["--set core.oc_batch must be a multiple of 8, got 4"]
 
 
 def test_set_int_float_bool_and_list() -> None:
@@ -150,8 +156,8 @@ def test_overrides_are_checked_like_fields() -> None:
     with pytest.raises(AccelsimError) as info:
         load_hw("zcu102", {"core.ic_batch": 12, "ddr.efficiency": 0})
     assert info.value.problems == [
-        "hwconfigs/zcu102.yaml: core.ic_batch must be a multiple of 8, got 12",
-        "hwconfigs/zcu102.yaml: ddr.efficiency must be > 0, got 0",
+        "--set core.ic_batch must be a multiple of 8, got 12",
+        "--set ddr.efficiency must be > 0, got 0",
     ]
 
 
