@@ -18,7 +18,7 @@ everything here is a pure function of those records. Definitions:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -30,6 +30,63 @@ from accelsim.network.placement import Placement, ddr_peak_bytes_per_s, peak_ops
 W_STREAM, F_STREAM, O_STREAM = (STREAMS.index(s) for s in ("weights", "features", "outputs"))
 
 
+class StallCycles(TypedDict):
+    """Idle PE cycles by cause, charged in the order weights, input, output (spec 3.4)."""
+
+    weights: int
+    input: int
+    output: int
+
+
+class LayerReport(TypedDict, total=False):
+    """One layer of :attr:`SimResult.layers` (the ``layers`` entries of ``run --json``).
+
+    Every layer has the keys up to ``ddr_efficiency``; core layers also have the roofline,
+    DRAM and occupancy keys (occupancy ones only when occupancy was recorded).
+    """
+
+    index: int
+    name: str
+    kind: str  # "core" | "host"
+    op: str
+    start_cycle: int
+    end_cycle: int
+    cycles: int
+    pe_busy_cycles: int
+    stall_cycles: StallCycles
+    drain_cycles: int
+    macs_useful: int
+    macs_issued: int
+    mapping_efficiency: float
+    peak_gops: float
+    achieved_gops: float
+    utilization: float
+    ddr_bytes_read: int
+    ddr_bytes_read_features: int
+    ddr_bytes_read_weights: int
+    ddr_bytes_written: int
+    port_busy_cycles: int
+    achieved_bandwidth_gbps: float
+    ddr_efficiency: float
+    passes: int
+    row_hits: int
+    row_misses: int
+    refresh_ddr_cycles: int
+    arithmetic_intensity: float
+    attainable_gops: float
+    bound: str  # "compute" | "memory"
+    line_buffer_max_bytes: int
+    line_buffer_mean_bytes: float
+    output_fifo_max_groups: int
+    output_fifo_mean_groups: float
+    ddr_queue_max_requests: int
+    ddr_queue_mean_requests: float
+    weight_bank0_max_bytes: int
+    weight_bank0_mean_bytes: float
+    weight_bank1_max_bytes: int
+    weight_bank1_mean_bytes: float
+
+
 @dataclass
 class SimResult:
     """What :func:`accelsim.simulate` returns: plain numbers and numpy arrays."""
@@ -38,12 +95,12 @@ class SimResult:
     hw: str
     clock_mhz: float
     batch: int
-    layers: list[dict[str, Any]]
+    layers: list[LayerReport]
     total: dict[str, Any]
     traces: dict[str, Steps] = field(default_factory=dict, repr=False)
     grants: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
-    def layer(self, name: str) -> dict[str, Any]:
+    def layer(self, name: str) -> LayerReport:
         for lay in self.layers:
             if lay["name"] == name:
                 return lay
@@ -209,7 +266,9 @@ def build_result(
                 ("ddr_queue", "ddr_waiting_requests"),
             ):
                 mx, mean = traces[tname].window(start, end)
-                unit = {"line_buffer": "bytes", "output_fifo": "groups", "ddr_queue": "requests"}[key]
+                unit = {"line_buffer": "bytes", "output_fifo": "groups", "ddr_queue": "requests"}[
+                    key
+                ]
                 row[f"{key}_max_{unit}"] = mx
                 row[f"{key}_mean_{unit}"] = mean
             for b in range(2):
@@ -251,7 +310,9 @@ def build_result(
     }
     moved = total["ddr_bytes_read"] + total["ddr_bytes_written"]
     total["ddr_efficiency"] = (
-        moved / (total["port_busy_cycles"] * bytes_per_cycle_peak) if total["port_busy_cycles"] else 0.0
+        moved / (total["port_busy_cycles"] * bytes_per_cycle_peak)
+        if total["port_busy_cycles"]
+        else 0.0
     )
     total["achieved_bandwidth_gbps"] = moved / seconds / 1e9 if seconds else 0.0
     return SimResult(

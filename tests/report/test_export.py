@@ -39,3 +39,20 @@ def test_run_json_csv_occupancy(tmp_path, capsys) -> None:  # type: ignore[no-un
     assert occ["layer_end"].tolist() == [lay["end_cycle"] for lay in data["layers"]]
     lb = occ["line_buffer_bytes_values"]
     assert lb.max() == max(lay["line_buffer_max_bytes"] for lay in data["layers"])
+
+
+def test_layer_reports_match_their_declared_type() -> None:
+    """Every key a layer report carries is declared in LayerReport, with a matching type."""
+    import typing
+
+    import accelsim
+    from accelsim.report.metrics import LayerReport
+
+    hints = typing.get_type_hints(LayerReport)
+    result = accelsim.simulate("resnet18", "zedboard")
+    for lay in result.layers:
+        assert set(lay) <= set(hints), set(lay) - set(hints)
+        for key, value in lay.items():
+            want = hints[key]
+            want = dict if typing.is_typeddict(want) else want
+            assert isinstance(value, want), (lay["name"], key, type(value))
