@@ -87,8 +87,14 @@ def address_map(placement: Placement, batch: int) -> AddressMap:
     return AddressMap(feature, weight)
 
 
-def run_placement(placement: Placement, *, record_occupancy: bool = True) -> SimResult:
-    """Simulate a placed network. Raises :class:`AccelsimError` if any layer cannot run."""
+def run_placement(
+    placement: Placement, *, record_occupancy: bool = True, max_cycles: int | None = None
+) -> SimResult:
+    """Simulate a placed network. Raises :class:`AccelsimError` if any layer cannot run.
+
+    ``max_cycles`` is a hang guard: a run still going at that cycle raises ``RuntimeError``
+    (a simulator bug, never a user mistake), as does a run that deadlocks.
+    """
     placement.check()
     hw = placement.hw
     net = placement.network
@@ -131,7 +137,22 @@ def run_placement(placement: Placement, *, record_occupancy: bool = True) -> Sim
 
     env.process(weight_loader(env, core_channels, port))
     seq = env.process(sequencer())
-    env.run(until=seq)
+    if max_cycles is not None:
+        guard = env.timeout(max_cycles)
+        env.run(until=simpy.AnyOf(env, [seq, guard]))
+        if not seq.triggered:
+            raise RuntimeError(
+                f"simulation of {net.name} did not finish within {max_cycles} cycles "
+                f"(layers finished: {len(spans)} of {len(placement.plans)})"
+            )
+    else:
+        try:
+            env.run(until=seq)
+        except RuntimeError as err:  # simpy: no events left before the network ended
+            raise RuntimeError(
+                f"simulation of {net.name} deadlocked at cycle {env.now} "
+                f"(layers finished: {len(spans)} of {len(placement.plans)}): {err}"
+            ) from None
     lb_trace = StepTrace("line_buffer_bytes")
     if record_occupancy:
         for ch in core_channels:

@@ -103,3 +103,15 @@ def test_strict_mode_lists_every_host_layer() -> None:
     with pytest.raises(AccelsimError) as err:
         accelsim.simulate("tiny", "zedboard", strict=True)
     assert [p.split(":")[0] for p in err.value.problems] == ["layer p1", "layer fc"]
+
+
+def test_hang_guard() -> None:
+    """A run still going at max_cycles is stopped with a clear error."""
+    from accelsim.hw.core import run_placement
+
+    placement = place_network(load_network("tiny"), load_hw("zedboard"))
+    assert run_placement(placement, max_cycles=10**7).total["cycles"] > 1000
+    with pytest.raises(
+        RuntimeError, match=r"did not finish within 1000 cycles \(layers finished: 0 of 4\)"
+    ):
+        run_placement(placement, max_cycles=1000)

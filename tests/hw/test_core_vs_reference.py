@@ -93,7 +93,7 @@ def cases(draw: st.DrawFn):  # type: ignore[no-untyped-def]
 
 def _compare(net, hw) -> None:  # type: ignore[no-untyped-def]
     placement = place_network(net, hw)
-    fast = run_placement(placement)
+    fast = run_placement(placement, max_cycles=3_000_000)
     ref = reference_run(placement, make_ddr_model(hw), max_cycles=3_000_000)
     assert len(fast.layers) == len(ref)
     for a, b in zip(fast.layers, ref, strict=True):
