@@ -42,7 +42,6 @@ class LayerChannels:
         self.stalls = np.zeros(3, dtype=np.int64)  # weights, input, output
         self.started = env.event()  # fires at the layer start
         self.read_progress = Signal(env)
-        self.pe_progress = Signal(env)
         self.write_progress = Signal(env)
         self.weights_progress = Signal(env)
         self.weight_log: list[tuple[int, int]] = []  # (completion time, bytes) per weight grant
@@ -66,8 +65,3 @@ class LayerChannels:
         waiters = self._px_waiters
         while waiters and waiters[0][0] < n:
             heapq.heappop(waiters)[2].succeed()
-        self.pe_progress.fire()
-
-    @property
-    def last_px_end(self) -> int:
-        return int(self.px_end[-1])

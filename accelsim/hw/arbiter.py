@@ -72,7 +72,6 @@ class AxiPort:
         self._priority = [STREAM_ID[s] for s in cfg.priority]
         self.log = GrantLog()
         self.queue_trace = StepTrace("ddr_waiting_requests")
-        self.owner_trace: list[tuple[int, int, int]] = []  # (start, end, stream)
         # (row hits, row misses, refresh DDR cycles) so far; models without rows have none
         self._counters = getattr(ddr, "counters", _no_counters)
 
@@ -129,7 +128,6 @@ class AxiPort:
             (sid, req.owner, req.posted, now, end, req.address, req.nbytes, h1 - h0, m1 - m0,
              r1 - r0)
         )  # fmt: skip
-        self.owner_trace.append((now, end, sid))
         self.busy = True
         # The requester's own event fires at the grant's end (one event per grant, not two);
         # the port frees itself first, then the requester resumes and may post again.

@@ -163,13 +163,11 @@ def run_placement(
 
 
 def _split_overrides(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(run options, config overrides): ``overrides=`` plus ``core__ic_batch=``-style keys."""
     run_keys = {"batch", "strict", "record_occupancy"}
-    run = {k: v for k, v in kwargs.items() if k in run_keys}
-    cfg: dict[str, Any] = dict(kwargs.pop("overrides", None) or {}) if "overrides" in kwargs else {}
-    for k, v in kwargs.items():
-        if k in run_keys or k == "overrides":
-            continue
-        cfg[k.replace("__", ".")] = v
+    run = {k: kwargs.pop(k) for k in run_keys & kwargs.keys()}
+    cfg: dict[str, Any] = dict(kwargs.pop("overrides", None) or {})
+    cfg.update({k.replace("__", "."): v for k, v in kwargs.items()})
     return run, cfg
 
 

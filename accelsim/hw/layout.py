@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelsim.config.schema import HwConfig
-from accelsim.network.placement import LayerPlan, ceil_div
+from accelsim.network.placement import LayerPlan, ceil_div, fetched_extent
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class LayerLayout:
     @property
     def rows_used(self) -> int:
         """Rows of each image the reader fetches (the last row any output reads, plus one)."""
-        return min(self.in_h, self.stride * (self.out_h - 1) - self.padding + 3)
+        return fetched_extent(self.in_h, self.out_h, self.stride, self.padding)
 
     @property
     def n_chunks(self) -> int:
@@ -74,7 +74,7 @@ class LayerLayout:
     @property
     def cols_used(self) -> int:
         """Columns of each row the reader fetches (the last column any output reads, plus one)."""
-        return min(self.in_w, self.stride * (self.out_w - 1) - self.padding + 3)
+        return fetched_extent(self.in_w, self.out_w, self.stride, self.padding)
 
     @property
     def row_groups(self) -> int:
@@ -136,8 +136,8 @@ def make_layout(
     n_ib = plan.n_ib
     rows = hw.line_buffer.rows
     chunk_groups = max(1, hw.axi.grant_bytes // plan.in_group_bytes)
-    rows_used = min(h, s * (ho - 1) - p + 3)
-    cols_used = min(w, s * (wo - 1) - p + 3)
+    rows_used = fetched_extent(h, ho, s, p)
+    cols_used = fetched_extent(w, wo, s, p)
     row_groups = cols_used * n_ib
     cpr = ceil_div(row_groups, chunk_groups)
     # need_chunk: bottom-right stored pixel of each output pixel's window

@@ -30,6 +30,15 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
+def fetched_extent(size: int, out_size: int, stride: int, padding: int) -> int:
+    """Input rows (or columns) the core fetches: up to the last one any output reads.
+
+    ``min(size, stride*(out_size-1) - padding + 3)``: the bottom row (right column) of the last
+    output's 3x3 window, plus one. A clarification of spec 3.3 (see ``hw/layout.py``).
+    """
+    return min(size, stride * (out_size - 1) - padding + 3)
+
+
 def bram36_for(width_bits: int, depth: int) -> int:
     """RAMB36 blocks for a memory ``width_bits`` wide and ``depth`` deep (best aspect ratio)."""
     if width_bits <= 0 or depth <= 0:
@@ -229,8 +238,8 @@ def place_layer(index: int, lay: Layer, hw: HwConfig, strict: bool = False) -> L
         n_ib=n_ib, n_ob=n_ob, passes=passes, in_group_bytes=in_group, out_group_bytes=out_group,
         row_bytes=row_bytes, weight_bytes=weight_bytes,
         in_bytes=lay.in_h * row_bytes,
-        read_bytes=min(lay.in_h, lay.stride * (lay.out_h - 1) - lay.padding + 3)
-        * min(lay.in_w, lay.stride * (lay.out_w - 1) - lay.padding + 3) * n_ib * in_group,
+        read_bytes=fetched_extent(lay.in_h, lay.out_h, lay.stride, lay.padding)
+        * fetched_extent(lay.in_w, lay.out_w, lay.stride, lay.padding) * n_ib * in_group,
         out_bytes=lay.out_h * lay.out_w * n_ob * out_group,
         ideal_cycles=lay.out_h * lay.out_w * n_ib * n_ob * passes,
     )  # fmt: skip
