@@ -200,7 +200,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from accelsim.network.placement import place_network
+    from accelsim.mapping import place_network
     from accelsim.report.check import check_rows, format_check
 
     net, hw = _load(args)
@@ -215,9 +215,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from accelsim.hw.core import run_placement
-    from accelsim.network.placement import place_network
+    from accelsim.mapping import place_network
     from accelsim.report.export import format_run, write_csv, write_json, write_occupancy
+    from accelsim.simulate import run_placement
 
     net, hw = _load(args)
     functional_only = [

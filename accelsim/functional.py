@@ -93,8 +93,8 @@ from accelsim.kernels import (
     weight_values,
 )
 from accelsim.kernels.ref import conv3x3_ref
+from accelsim.mapping import LayerPlan, place_network
 from accelsim.network.model import INPUT, Layer, Network
-from accelsim.network.placement import LayerPlan, place_network
 
 __all__ = [
     "FloatStage",

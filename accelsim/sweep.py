@@ -294,8 +294,8 @@ def make_tasks(spec: SweepSpec) -> list[PointTask]:
 
 def run_point(task: PointTask) -> dict[str, str]:
     """Simulate one point; a CSV row of strings. Never raises for a bad point."""
-    from accelsim.hw.core import run_placement
-    from accelsim.network.placement import bram_estimate, place_network
+    from accelsim.mapping import bram_estimate, place_network
+    from accelsim.simulate import run_placement
 
     row: dict[str, str] = {"network": task.network_label, "hw": task.hw_label}
     row.update({path: format_value(v) for path, v in task.point})

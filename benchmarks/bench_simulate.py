@@ -35,8 +35,8 @@ from pathlib import Path
 
 import accelsim
 from accelsim.config.load import load_hw
+from accelsim.mapping import place_network
 from accelsim.network import load_network
-from accelsim.network.placement import place_network
 
 SS_CONFIG = """[general]
 run_name = accelsim_bench

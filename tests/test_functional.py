@@ -18,9 +18,9 @@ from accelsim.errors import AccelsimError
 from accelsim.functional import FunctionalResult, run_functional
 from accelsim.kernels import conv3x3, dequantize_activations, dequantize_weights, quantize_weights
 from accelsim.kernels.ref import dorefa_float_layer, float_conv3x3
+from accelsim.mapping import place_network
 from accelsim.network import list_zoo, load_network
 from accelsim.network.model import INPUT, Layer, Network, infer_network
-from accelsim.network.placement import place_network
 
 # input side of the reduced zoo networks: small, but every stride and pool still has an output
 SIDES = {"dorefa-alexnet": 67, "dorefa-svhn": 40}

@@ -17,14 +17,10 @@ from typing import Any
 
 import yaml
 
+from accelsim.config.dram import DRAM_PRESETS, DRAM_TIMING_FIELDS, DramTiming
 from accelsim.config.schema import STREAMS, HwConfig, build, field_paths, kind
 from accelsim.config.yamlio import load_yaml_file
 from accelsim.errors import AccelsimError
-
-DRAM_TIMING_FIELDS = (
-    "tck_ps", "width_bits", "banks", "columns", "rows", "burst_length", "cl", "cwl", "trcd",
-    "trp", "tras", "trrd", "tfaw", "tccd", "twtr", "twr", "trtp", "trfc", "trefi",
-)  # fmt: skip
 
 
 def preset_dir() -> Path:
@@ -130,8 +126,6 @@ def _deep_copy(doc: Any) -> Any:
 
 def _cross_checks(hw: HwConfig, problems: list[str]) -> HwConfig:
     """Rules that involve more than one field; fill DRAM timings from the preset."""
-    from accelsim.hw.ddr import DRAM_PRESETS  # data only; keeps config importable standalone
-
     ddr = hw.ddr
     presets = ", ".join(sorted(DRAM_PRESETS))
     if ddr.preset is not None and ddr.preset not in DRAM_PRESETS:
@@ -182,8 +176,6 @@ def _cross_checks(hw: HwConfig, problems: list[str]) -> HwConfig:
 
 def _check_timing(ddr: Any, problems: list[str]) -> None:
     """The DRAM model's own rules (burst length even, tREFI > tRFC + tRP ...), at load time."""
-    from accelsim.hw.ddr import DramTiming
-
     fields = {n: getattr(ddr, n) for n in DRAM_TIMING_FIELDS}
     try:
         DramTiming(name=ddr.preset or "custom", **fields)

@@ -103,7 +103,7 @@ class AxiConfig:
 class DdrConfig:
     """DDR model selection and parameters (spec section 3.1).
 
-    Timing fields left as ``None`` are filled from ``preset`` (see ``accelsim.hw.ddr``).
+    Timing fields left as ``None`` are filled from ``preset`` (see :mod:`accelsim.config.dram`).
     """
 
     model: Literal["dram", "ideal"] = rule("dram", doc="dram (banks, JEDEC timing) or ideal")

@@ -17,9 +17,9 @@ from collections.abc import Generator
 import numpy as np
 import simpy
 
-from accelsim.engine.channels import LayerChannels
 from accelsim.engine.trace import StepTrace
 from accelsim.hw.arbiter import AxiPort
+from accelsim.hw.channels import LayerChannels
 
 
 def feature_reader(

@@ -23,8 +23,8 @@ from collections.abc import Generator
 
 import simpy
 
-from accelsim.engine.channels import LayerChannels
 from accelsim.hw.arbiter import AxiPort
+from accelsim.hw.channels import LayerChannels
 
 
 def writer(

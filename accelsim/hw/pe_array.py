@@ -21,7 +21,7 @@ import numpy as np
 import simpy
 from numba import njit
 
-from accelsim.engine.channels import LayerChannels
+from accelsim.hw.channels import LayerChannels
 
 READY, WAIT_WEIGHTS, WAIT_INPUT, WAIT_OUTPUT = 0, 1, 2, 3
 

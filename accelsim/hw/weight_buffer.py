@@ -16,8 +16,8 @@ from collections.abc import Generator, Sequence
 
 import simpy
 
-from accelsim.engine.channels import LayerChannels
 from accelsim.hw.arbiter import AxiPort
+from accelsim.hw.channels import LayerChannels
 
 FREE, LOADING, READY, IN_USE = 0, 1, 2, 3
 

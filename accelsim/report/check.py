@@ -1,6 +1,6 @@
 """The static per-layer analysis behind ``accelsim check`` (no simulation).
 
-Pure functions of a :class:`~accelsim.network.placement.Placement`: for each layer its shape,
+Pure functions of a :class:`~accelsim.mapping.Placement`: for each layer its shape,
 where it runs and why, weight bytes against a bank, row bytes against the line buffer, ideal
 compute cycles, DDR bytes, arithmetic intensity and the roofline-bound throughput; for the
 machine, the BRAM36 estimate against the part.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accelsim.network.placement import (
+from accelsim.mapping import (
     Placement,
     bram_estimate,
     ddr_peak_bytes_per_s,

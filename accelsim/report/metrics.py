@@ -18,14 +18,17 @@ everything here is a pure function of those records. Definitions:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
 from accelsim.config.schema import STREAMS
-from accelsim.engine.channels import LayerChannels
 from accelsim.engine.trace import Steps, StepTrace
-from accelsim.network.placement import Placement, ddr_peak_bytes_per_s, peak_ops_per_s
+from accelsim.mapping import Placement, ddr_peak_bytes_per_s, peak_ops_per_s
+
+if TYPE_CHECKING:  # pragma: no cover - the records' types; importing hw here would pull numba
+    from accelsim.hw.channels import LayerChannels
+    from accelsim.hw.core import MachineRun
 
 W_STREAM, F_STREAM, O_STREAM = (STREAMS.index(s) for s in ("weights", "features", "outputs"))
 
@@ -149,15 +152,16 @@ def _fifo_trace(core: list[LayerChannels]) -> StepTrace:
 
 
 def build_result(
-    placement: Placement,
-    spans: dict[int, tuple[int, int]],
-    channels: dict[int, LayerChannels],
-    port: Any,
-    ddr: Any,
-    lb_trace: StepTrace,
-    *,
-    record_occupancy: bool = True,
+    placement: Placement, run: MachineRun, *, record_occupancy: bool = True
 ) -> SimResult:
+    """Reduce a finished machine run to per-layer and total figures."""
+    spans, channels, port, ddr, lb_trace = (
+        run.spans,
+        run.channels,
+        run.port,
+        run.ddr,
+        run.line_buffer,
+    )
     hw = placement.hw
     net = placement.network
     batch = net.batch

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from accelsim.config.dram import DRAM_PRESETS
 from accelsim.config.load import (
     DRAM_TIMING_FIELDS,
     list_presets,
@@ -17,7 +18,6 @@ from accelsim.config.load import (
 )
 from accelsim.config.schema import HwConfig, field_paths
 from accelsim.errors import AccelsimError
-from accelsim.hw.ddr import DRAM_PRESETS
 
 PRESETS = ["pynq-z1", "ultra96", "zcu102", "zedboard"]
 

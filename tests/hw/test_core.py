@@ -7,8 +7,8 @@ import pytest
 import accelsim
 from accelsim.config.load import load_hw
 from accelsim.errors import AccelsimError
+from accelsim.mapping import place_network
 from accelsim.network import load_network
-from accelsim.network.placement import place_network
 
 
 @pytest.mark.parametrize("net", ["vgg16-s2", "finn-cnv", "dorefa-svhn", "resnet18"])
@@ -107,7 +107,7 @@ def test_strict_mode_lists_every_host_layer() -> None:
 
 def test_hang_guard() -> None:
     """A run still going at max_cycles is stopped with a clear error."""
-    from accelsim.hw.core import run_placement
+    from accelsim.simulate import run_placement
 
     placement = place_network(load_network("tiny"), load_hw("zedboard"))
     assert run_placement(placement, max_cycles=10**7).total["cycles"] > 1000

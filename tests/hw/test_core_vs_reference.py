@@ -15,9 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accelsim.config.load import load_hw
-from accelsim.hw.core import make_ddr_model, run_placement
+from accelsim.hw.ddr import make_ddr_model
+from accelsim.mapping import place_network
 from accelsim.network.model import INPUT, Layer, infer_network
-from accelsim.network.placement import place_network
+from accelsim.simulate import run_placement
 from tests.reference.percycle import reference_run
 
 EXAMPLES = int(os.environ.get("ACCELSIM_REF_EXAMPLES", "300"))

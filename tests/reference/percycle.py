@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from accelsim.config.schema import STREAMS, HwConfig
+from accelsim.mapping import LayerPlan, Placement
 from accelsim.network.model import INPUT
-from accelsim.network.placement import LayerPlan, Placement
 
 
 def _cdiv(a: int, b: int) -> int:

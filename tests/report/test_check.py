@@ -8,8 +8,8 @@ import pytest
 
 from accelsim.cli import main
 from accelsim.config.load import list_presets, load_hw
+from accelsim.mapping import bram36_for, bram_estimate, place_network
 from accelsim.network import list_zoo, load_network
-from accelsim.network.placement import bram36_for, bram_estimate, place_network
 from accelsim.report.check import check_rows
 
 

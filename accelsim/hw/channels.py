@@ -15,7 +15,7 @@ import numpy as np
 import simpy
 
 from accelsim.engine.events import Signal
-from accelsim.hw.layout import LayerLayout
+from accelsim.mapping.layout import LayerLayout
 
 
 class LayerChannels:

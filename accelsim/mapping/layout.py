@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelsim.config.schema import HwConfig
-from accelsim.network.placement import LayerPlan, ceil_div, fetched_extent
+from accelsim.mapping.placement import LayerPlan, fetched_extent
+from accelsim.mapping.resources import ceil_div
 
 
 @dataclass(frozen=True)
