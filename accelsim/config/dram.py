@@ -135,8 +135,9 @@ def _ck(ns: float, tck_ps: int, min_ck: int = 0) -> int:
 # tWR = 15 ns, tWTR = tRTP = max(4 nCK, 7.5 ns), tCCD = 4, tREFI = 7.8 us.
 #
 # ZedBoard: 2 x MT41K128M16 (x16) side by side = 32-bit bus, 512 MiB; DDR3-1066, tCK 1.875 ns.
-# The CL/CWL/tRCD/tRP/tRAS/tRFC/tREFI figures are spec section 6 verbatim (tRFC 139 is the 4 Gb
-# 260 ns figure; spec section 6 is the truth for this preset).
+# The CL/CWL/tRCD/tRP/tRAS/tRFC/tREFI figures are spec section 6 verbatim. tRFC is the 2 Gb die's
+# 160 ns = 86 cycles (the board's MT41K128M16JT-125 chips; spec section 6 as corrected in round 2,
+# which until then gave the 4 Gb figure of 139).
 _DDR3_1066_X32 = DramTiming(
     name="ddr3-1066-x32",
     tck_ps=1875,
@@ -156,7 +157,7 @@ _DDR3_1066_X32 = DramTiming(
     twtr=_ck(7.5, 1875, 4),  # 4
     twr=_ck(15.0, 1875),  # 8
     trtp=_ck(7.5, 1875, 4),  # 4
-    trfc=139,
+    trfc=_ck(160.0, 1875),  # 86
     trefi=4160,
 )
 

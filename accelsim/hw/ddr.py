@@ -61,16 +61,17 @@ Zynq-7000 DDRC (spec §6): sequential read 97 %, write 90 %, mixed read/write 87
 ======================  =====  ==========  ============  =============
 pattern                 full   no refresh  no store&fwd  no look-ahead
 ======================  =====  ==========  ============  =============
-read, 4 KiB grants      93.6   95.5        93.6          93.4
-read, 64 KiB grants     96.2   99.7        96.2          95.5
-write, 4 KiB grants     90.5   93.2        93.3          90.5
-write, 64 KiB grants    95.6   99.6        95.8          95.0
-mixed r/w, 2 KiB each   86.2   88.9        88.8          86.2
-random 32 B reads       14.7   15.0        14.7          14.7
+read, 4 KiB grants      94.7   95.5        94.7          94.6
+read, 64 KiB grants     97.4   99.7        97.4          96.7
+write, 4 KiB grants     91.6   93.2        94.4          91.6
+write, 64 KiB grants    96.9   99.6        97.1          96.3
+mixed r/w, 2 KiB each   87.4   88.9        90.0          87.3
+random 32 B reads       14.9   15.0        14.9          14.9
 ======================  =====  ==========  ============  =============
 
-1. Refresh: ``tRFC / tREFI`` = 139 / 4160 = 3.3 % of DDR time plus the precharge-all before it
-   and the row re-opened after it; 2-4 points depending on the pattern.
+1. Refresh: ``tRFC / tREFI`` = 86 / 4160 = 2.1 % of DDR time (the zedboard's 2 Gb dies; a 4 Gb
+   die's 139 would be 3.3 %) plus the precharge-all before it and the row re-opened after it;
+   1-2.5 points depending on the pattern.
 2. Row opening per grant: grants are serialised, so each pays its ACT (and PRE when another row
    is open) + tRCD + CL (CWL) before its first beat, ~3 % of a 4 KiB grant; inside a grant, bank
    look-ahead hides every row change (0.7 points on 64 KiB grants).
@@ -84,10 +85,10 @@ random 32 B reads       14.7   15.0        14.7          14.7
 5. Clock-domain rounding: under one accelerator cycle per grant (start and end rounded up).
 
 The vendor's 97 % for reads was measured with 4 AXI masters keeping the controller queue full,
-which the 64 KiB grants reproduce (96.2 %; the spec's 4 Gb tRFC of 139 cycles alone costs 3.3 %);
-4 KiB grants expose their row opening. Sequential writes come out at 90.5 % in 4 KiB grants and
-mixed 2 KiB read/write grants at 86.2 %, near the vendor's 90 % and 87 %; in 64 KiB write grants
-store and forward is hidden and writes reach 95.6 %.
+which the 64 KiB grants reproduce (97.4 %); 4 KiB grants expose their row opening (94.7 %).
+Sequential writes come out at 91.6 % in 4 KiB grants and mixed 2 KiB read/write grants at
+87.4 %, near the vendor's 90 % and 87 %; in 64 KiB write grants store and forward is hidden and
+writes reach 96.9 %.
 
 The ideal model
 ---------------

@@ -1,10 +1,11 @@
 """A run as a VCD waveform (``accelsim run --vcd FILE``), written with pyvcd.
 
-One VCD timestep is one accelerator cycle. The header comment states the clock; ``$timescale`` is
-the clock period when it is a whole number of ns, ps or fs (e.g. ``5 ns`` at 200 MHz, so a viewer
-shows real time), else 1 ps with the rounding stated in the comment. IEEE 1800 allows only the
-magnitudes 1, 10 and 100; GTKWave and pyvcd accept others, but a VCD-to-FST conversion reads
-such a timescale as 1 unit (times then read as cycles, which is still right).
+``$timescale`` uses the magnitudes IEEE 1364/1800 allow (1, 10 or 100 of a unit): the largest
+such unit that divides the clock period exactly, so that a viewer shows real time, one
+accelerator cycle being a whole number of timesteps (200 MHz: ``1 ns``, 5 timesteps a cycle;
+100 MHz: ``10 ns``, 1 timestep). A period no unit down to 1 fs divides (300 MHz) is rounded to
+whole picoseconds, as the header comment says. The comment also states the clock and the
+timesteps per cycle.
 
 Signals (scope ``accelsim``), each an exact copy of the run's records:
 
@@ -43,16 +44,18 @@ OCCUPANCY_SIGNALS = (
 IN_USE = 3
 
 
-def timescale_for(clock_mhz: float) -> tuple[str, str]:
-    """(``$timescale``, note) for one cycle of ``clock_mhz``: the period in the largest unit
-    that makes it integral, else 1 ps (the note says the period is rounded)."""
+def timescale_for(clock_mhz: float) -> tuple[str, int, str]:
+    """(``$timescale``, timesteps per cycle, note) for one cycle of ``clock_mhz``: the largest
+    standard unit (1, 10, 100 x s .. fs) dividing the period, else 1 ps (the note says the
+    period is rounded)."""
     period_fs = Fraction(10**9) / Fraction(clock_mhz).limit_denominator(10**6)
     for unit, scale in (("ns", 10**6), ("ps", 10**3), ("fs", 1)):
-        q = period_fs / scale
-        if q.denominator == 1:
-            return f"{q.numerator} {unit}", ""
+        for mag in (100, 10, 1):
+            q = period_fs / (mag * scale)
+            if q.denominator == 1:
+                return f"{mag} {unit}", q.numerator, ""
     ps = round(float(period_fs) / 1e3)
-    return f"{ps} ps", f" (the timescale rounds the period {float(period_fs) / 1e3:.4f} ps)"
+    return "1 ps", ps, f" (the period {float(period_fs) / 1e3:.4f} ps is rounded to {ps} ps)"
 
 
 def _bits(max_value: int) -> int:
@@ -165,10 +168,10 @@ def write_vcd(result: SimResult, path: str | Path) -> Path:
     path = Path(path)
     signals = vcd_signals(result)
     names = {lay["index"]: re.sub(r"\s+", "_", lay["name"]) or "-" for lay in result.layers}
-    scale, note = timescale_for(result.clock_mhz)
+    scale, steps, note = timescale_for(result.clock_mhz)
     comment = (
-        f"accelsim: {result.network} on {result.hw}, batch {result.batch}. 1 timestep = 1 "
-        f"accelerator cycle of {result.clock_mhz:g} MHz{note}. pe_state: "
+        f"accelsim: {result.network} on {result.hw}, batch {result.batch}. 1 accelerator cycle "
+        f"of {result.clock_mhz:g} MHz = {steps} timesteps{note}. pe_state: "
         + ", ".join(f"{i} {s}" for i, s in enumerate(PE_STATES))
         + ". weight_bank_state: 0 free, 1 loading, 2 ready, 3 in use. ddr_stream: 0 weights, "
         "1 features, 2 outputs. z: idle."
@@ -190,13 +193,13 @@ def write_vcd(result: SimResult, path: str | Path) -> Path:
         vars_["layer_name"] = w.register_var("accelsim", "layer_name", "string", init="-")
         vars_["pe_state_name"] = w.register_var("accelsim", "pe_state_name", "string", init="-")
         for t, _, name, value in events:
-            w.change(vars_[name], t, "z" if value == IDLE else value)
+            w.change(vars_[name], t * steps, "z" if value == IDLE else value)
             if name == "layer":
-                w.change(vars_["layer_name"], t, names.get(value, "-"))
+                w.change(vars_["layer_name"], t * steps, names.get(value, "-"))
             elif name == "pe_state":
-                w.change(vars_["pe_state_name"], t, PE_STATES[value])
+                w.change(vars_["pe_state_name"], t * steps, PE_STATES[value])
         end = max((lay["end_cycle"] for lay in result.layers), default=0)
-        w.flush(end)
+        w.flush(end * steps)
     return path
 
 

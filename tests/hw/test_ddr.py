@@ -123,7 +123,7 @@ def test_presets_construct_with_expected_peak(name, peak_gbps):
 def test_zedboard_preset_has_spec_section_6_timings():
     t = ZED
     assert (t.tck_ps, t.cl, t.cwl, t.trcd, t.trp, t.tras, t.trfc, t.trefi, t.burst_length) == (
-        1875, 7, 6, 7, 7, 20, 139, 4160, 8,
+        1875, 7, 6, 7, 7, 20, 86, 4160, 8,
     )  # fmt: skip
     assert (t.trrd, t.tfaw, t.twr, t.twtr, t.trtp, t.tccd) == (6, 27, 8, 4, 4, 4)
     assert t.page_bytes == 4096
@@ -323,7 +323,7 @@ def test_refresh_count_over_a_long_idle_gap():
     # Refreshes fall due every 4160 DDR cycles: floor(32e6 / 4160) = 7692 of them by then.
     assert s.refreshes == 32 * 10**6 // 4160 == 7692
     # The first found bank 0 open and precharged it (tRP) first; the rest found the DRAM idle.
-    assert s.refresh_ddr_cycles == 7 + 7692 * 139
+    assert s.refresh_ddr_cycles == 7 + 7692 * 86
     # The last one (at 31,998,720) ended long before: the access sees a closed bank only.
     assert end == -(-(32 * 10**6 + 18) * 9 // 32)
     assert s.row_misses == 2
@@ -337,7 +337,7 @@ def test_refresh_tax_on_a_stream():
     # Every refresh due before the last command was performed; one due during the last data
     # beats is performed when the next access comes.
     assert ddr_time // 4160 - 1 <= s.refreshes <= ddr_time // 4160
-    assert s.refresh_ddr_cycles >= s.refreshes * 139
+    assert s.refresh_ddr_cycles >= s.refreshes * 86
 
 
 # ------------------------------------------------------------------------------------------
@@ -364,54 +364,56 @@ def test_write_waits_for_its_chunk_of_data():
 
 
 def test_long_sequential_read_efficiency():
-    # 4 MiB in 64 KiB transfers: measured 96.19 %. What is left: refresh (tRFC 139 of every
+    # 4 MiB in 64 KiB transfers: measured 97.41 %. What is left: refresh (tRFC 86 of every
     # 4160 cycles, plus the precharge-all and the re-opened row) and one row opening per
     # transfer. Look-ahead hides the row changes inside a transfer.
     eff = efficiency(DramModel(ZED, CLOCK_MHZ), sequential(4 << 20, 64 << 10, False))
     assert eff == pytest.approx(0.97, abs=0.01)
-    assert eff == pytest.approx(0.9619, abs=0.001)
+    assert eff == pytest.approx(0.9741, abs=0.001)
 
 
 def test_sequential_read_efficiency_in_4k_grants():
-    # 4 MiB in 4 KiB transfers back to back: measured 93.55 %. Each grant exposes its row
+    # 4 MiB in 4 KiB transfers back to back: measured 94.67 %. Each grant exposes its row
     # opening and CAS latency (tRCD + CL + rounding, ~16 of ~530 DDR cycles) because the AXI
     # port serialises grants; refresh costs the rest. The vendor's 97 % had its 4 masters' deep
     # queues hiding the former, which the 64 KiB figure above reproduces.
     eff = efficiency(DramModel(ZED, CLOCK_MHZ), sequential(4 << 20, 4 << 10, False))
     assert eff == pytest.approx(0.97, abs=0.04)
-    assert eff == pytest.approx(0.9355, abs=0.001)
+    assert eff == pytest.approx(0.9467, abs=0.001)
 
 
 def test_sequential_write_efficiency():
-    # 4 MiB in 4 KiB transfers back to back: measured 90.49 % (vendor: 90 %). A pure JEDEC
-    # model (no write data buffering) gives 93.27 %, within 0.3 % of the reads.
+    # 4 MiB in 4 KiB transfers back to back: measured 91.60 % (vendor: 90 %). A pure JEDEC
+    # model (no write data buffering) gives 94.38 %, within 0.3 % of the reads.
+    # The vendor measured its DDR3-1050 part; the zedboard's 2 Gb dies refresh in 86 cycles
+    # instead of 139 (spec section 6), which is worth 1.1 points here.
     eff = efficiency(DramModel(ZED, CLOCK_MHZ), sequential(4 << 20, 4 << 10, True))
-    assert eff == pytest.approx(0.90, abs=0.01)
-    assert eff == pytest.approx(0.9049, abs=0.001)
+    assert eff == pytest.approx(0.90, abs=0.02)
+    assert eff == pytest.approx(0.9160, abs=0.001)
     pure = efficiency(DramModel(ZED, CLOCK_MHZ, NO_SNF), sequential(4 << 20, 4 << 10, True))
-    assert pure == pytest.approx(0.9327, abs=0.001)
+    assert pure == pytest.approx(0.9438, abs=0.001)
 
 
 def test_mixed_sequential_read_write_efficiency():
     # Alternating 2 KiB reads of one region and 2 KiB writes of another 64 MiB away (same bank,
-    # other row, as an input and an output feature map): measured 86.18 % (vendor: 87 %).
+    # other row, as an input and an output feature map): measured 87.39 % (vendor: 87 %).
     # Costs: tWTR at each write->read switch, a row conflict at most switches, and the
     # exposed latency of twice as many grants as in 4 KiB.
     eff = efficiency(DramModel(ZED, CLOCK_MHZ), mixed(4 << 20, 2 << 10, 64 << 20))
     assert eff == pytest.approx(0.87, abs=0.01)
-    assert eff == pytest.approx(0.8618, abs=0.001)
+    assert eff == pytest.approx(0.8739, abs=0.001)
 
 
 def test_random_single_bursts_are_far_less_efficient():
     # One 32-byte burst per grant at random addresses: nearly every burst opens a row and
-    # pays tRP + tRCD + CL (writes also wait 4 cycles for their data). Measured 14.7 % (reads)
-    # and 13.2 % (writes).
+    # pays tRP + tRCD + CL (writes also wait 4 cycles for their data). Measured 14.9 % (reads)
+    # and 13.4 % (writes).
     rd = efficiency(DramModel(ZED, CLOCK_MHZ), random_bursts(4000, False))
     wr = efficiency(DramModel(ZED, CLOCK_MHZ), random_bursts(4000, True))
     assert rd < 0.5
     assert wr < 0.5
-    assert rd == pytest.approx(0.147, abs=0.005)
-    assert wr == pytest.approx(0.132, abs=0.005)
+    assert rd == pytest.approx(0.149, abs=0.005)
+    assert wr == pytest.approx(0.134, abs=0.005)
 
 
 # ------------------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ Wave = dict[str, tuple[list[int], list[Any]]]
 
 
 def parse_vcd(text: str) -> tuple[dict[str, str], Wave]:
-    """(header keywords, {signal: (times, values)}); vectors as int or 'z', strings as str."""
+    """(header keywords, {signal: (times, values)}); times in cycles (the header comment gives
+    the timesteps per cycle), vectors as int or 'z', strings as str."""
     header: dict[str, str] = {}
     for key, body in re.findall(r"\$(\w+)\s+(.*?)\s*\$end", text.split("$enddefinitions")[0], re.S):
         if key in ("comment", "timescale", "version", "date"):
@@ -29,13 +30,15 @@ def parse_vcd(text: str) -> tuple[dict[str, str], Wave]:
     for ident, name in re.findall(r"\$var \w+ \d+ (\S+) (\S+) \$end", text):
         ids[ident] = name
     wave: Wave = {name: ([], []) for name in ids.values()}
+    steps = int(re.search(r"cycle of [\d.]+ MHz = (\d+) timesteps", header["comment"]).group(1))
     t = 0
     for line in text.split("$enddefinitions $end", 1)[1].splitlines():
         line = line.strip()
         if not line or line.startswith("$"):
             continue
         if line[0] == "#":
-            t = int(line[1:])
+            t, rest = divmod(int(line[1:]), steps)
+            assert rest == 0, "every change falls on a cycle boundary"
             continue
         if line[0] in "bs":
             raw, ident = line[1:].split(" ", 1)
@@ -75,17 +78,19 @@ def tiny_vcd(tiny_run: SimResult, tmp_path_factory: pytest.TempPathFactory) -> t
 
 def test_header_states_the_clock(tiny_vcd: tuple[dict, Wave]) -> None:
     header, _ = tiny_vcd
-    assert header["timescale"] == "5 ns"
-    assert "1 timestep = 1 accelerator cycle of 200 MHz" in header["comment"]
+    assert header["timescale"] == "1 ns"
+    assert "1 accelerator cycle of 200 MHz = 5 timesteps" in header["comment"]
     assert "pe_state: 0 idle, 1 run" in header["comment"]
 
 
 def test_timescale_for_clocks() -> None:
-    assert timescale_for(200) == ("5 ns", "")
-    assert timescale_for(100) == ("10 ns", "")
-    assert timescale_for(300)[0] == "3333 ps" and "3333.3333 ps" in timescale_for(300)[1]
-    assert timescale_for(250) == ("4 ns", "")
-    assert timescale_for(187.5) == ("5333 ps", timescale_for(187.5)[1])
+    assert timescale_for(200) == ("1 ns", 5, "")
+    assert timescale_for(100) == ("10 ns", 1, "")
+    assert timescale_for(50) == ("10 ns", 2, "")
+    assert timescale_for(300)[:2] == ("1 ps", 3333) and "3333.3333 ps" in timescale_for(300)[2]
+    assert timescale_for(250) == ("1 ns", 4, "")
+    assert timescale_for(187.5)[:2] == ("1 ps", 5333)
+    assert timescale_for(160) == ("10 ps", 625, "")
 
 
 def test_occupancies_match_the_traces(tiny_run: SimResult, tiny_vcd: tuple[dict, Wave]) -> None:
@@ -177,6 +182,7 @@ def test_cli_run_vcd(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert main(args) == 0
     header, wave = parse_vcd(out.read_text())
     assert header["timescale"] == "10 ns"
+    assert "1 accelerator cycle of 100 MHz = 1 timesteps" in header["comment"]
     assert set(OCCUPANCY_SIGNALS) | {"pe_state", "ddr_owner", "layer"} <= set(wave)
     assert main(["run", "tiny", "--hw", "zedboard", "--vcd", str(tmp_path / "no" / "x.vcd")]) == 2
     assert "cannot write" in capsys.readouterr().err
