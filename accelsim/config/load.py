@@ -164,6 +164,10 @@ def _cross_checks(hw: HwConfig, problems: list[str]) -> HwConfig:
                 "axi.priority must name each of weights, features, outputs once, "
                 f"got {list(hw.axi.priority)}"
             )
+    if hw.core.pack_1x1 and not hw.core.kernel_decomposition:
+        problems.append(
+            "core.pack_1x1 needs core.kernel_decomposition (1x1 convs run on the core only with it)"
+        )
     for base in ("feature_base", "weight_base"):
         address = getattr(hw.memory, base)
         if address % hw.memory.align_bytes:

@@ -62,6 +62,15 @@ class CoreConfig:
     weight_encoding: Literal["dorefa", "twos_complement"] = rule("dorefa", doc="weight codes")
     pipeline_latency_cycles: int = rule(4, ge=0, doc="post-processing pipeline depth")
     bit_serial: bool = rule(False, doc="run wider layers in several passes")
+    kernel_decomposition: bool = rule(
+        False,
+        doc="gen-2: 1x1/5x5/7x7 convs as masked 3x3 sub-kernels, fc and grouped convs on the core",
+    )
+    pack_1x1: bool = rule(False, doc="gen-2: a 1x1 conv packs nine ib groups into one PE cycle")
+    fused_pool: bool = rule(
+        False, doc="gen-2: a max-pool after a core conv runs in its post-processing"
+    )
+    pool_buffer_bytes: int = rule(8192, gt=0, doc="gen-2: bytes of the fused pool's row buffer")
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,7 @@ class LineBufferConfig:
 
     rows: int = rule(3, ge=3, doc="row slots")
     row_bytes: int = rule(4096, gt=0, doc="bytes per row slot")
+    column_strips: bool = rule(False, doc="gen-2: rows wider than a slot run in vertical strips")
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class WeightBufferConfig:
     """Ping-pong weight banks (spec section 3.2)."""
 
     bank_bytes: int = rule(294912, gt=0, doc="bytes per bank (two banks)")
+    tiling: bool = rule(False, doc="gen-2: weights larger than a bank run as output-channel tiles")
 
 
 @dataclass(frozen=True)

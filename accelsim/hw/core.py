@@ -1,11 +1,14 @@
 """Wires the blocks for a placed network and runs the event simulation (spec sections 3.6 and 4).
 
 - One simpy environment per run (no global state). One AXI port with the DDR model, one weight
-  loader for the whole network, and per core layer a feature reader, a PE array and a writer,
-  which share only the :class:`~accelsim.hw.channels.LayerChannels` made here.
+  loader for the whole network, and per pass of a core layer (spec 7: groups x tiles x strips;
+  generation 1: one) a feature reader, a PE array and a writer, which share only the
+  :class:`~accelsim.hw.channels.PassChannels` made here.
 - Layer L starts when layer L-1's last write grant completes (layer 0 at cycle 0) and ends when
-  its own last write completes. Host layers (spec section 5) take their modelled time on the
-  timeline; their DDR traffic goes through the ARM's own port and is counted, not arbitrated.
+  its own last write completes; each pass starts when the previous one's last write completes.
+  Host layers (spec section 5) take their modelled time on the timeline; their DDR traffic goes
+  through the ARM's own port and is counted, not arbitrated. A pool fused into the conv before
+  it (spec 7.1) takes no time of its own.
 - Where tensors sit in DDR and how each core layer is cut into grants is the mapping's business
   (:mod:`accelsim.mapping`); this module only connects the blocks and runs them.
 """
@@ -18,13 +21,14 @@ import simpy
 
 from accelsim.engine.trace import StepTrace
 from accelsim.hw.arbiter import AxiPort
-from accelsim.hw.channels import LayerChannels
+from accelsim.hw.channels import PassChannels, WeightSetState
 from accelsim.hw.ddr import DramModel, IdealModel, make_ddr_model
 from accelsim.hw.line_buffer import feature_reader, line_buffer_occupancy
 from accelsim.hw.output_fifo import writer
 from accelsim.hw.pe_array import pe_array
 from accelsim.hw.weight_buffer import weight_loader
-from accelsim.mapping import Placement, address_map, make_layout
+from accelsim.mapping import Placement, address_map
+from accelsim.mapping.layout import make_passes
 
 
 @dataclass
@@ -32,7 +36,8 @@ class MachineRun:
     """The raw records of one finished run, for :mod:`accelsim.report.metrics` to reduce."""
 
     spans: dict[int, tuple[int, int]]  # layer index -> (start, end) cycle
-    channels: dict[int, LayerChannels]  # core layer index -> its records
+    passes: dict[int, list[PassChannels]]  # core layer index -> its passes' records
+    weight_sets: list[WeightSetState]
     port: AxiPort
     ddr: DramModel | IdealModel
     line_buffer: StepTrace
@@ -49,23 +54,24 @@ def run_machine(
     hw = placement.hw
     net = placement.network
     batch = net.batch
-    amap = address_map(placement, batch)
     env = simpy.Environment()
     ddr = make_ddr_model(hw)
     port = AxiPort(env, hw.axi, ddr)
-    channels: dict[int, LayerChannels] = {}
-    for p in placement.plans:
-        if p.where != "core":
-            continue
-        layout = make_layout(
-            p, hw, batch,
-            in_base=amap.feature[p.layer.inputs[0]],
-            out_base=amap.feature[p.name],
-            weight_base=amap.weight[p.name],
-        )  # fmt: skip
-        channels[p.index] = LayerChannels(env, p.index, p.name, layout)
-    core_channels = [channels[i] for i in sorted(channels)]
+    layouts = make_passes(placement, address_map(placement, batch))
+    passes: dict[int, list[PassChannels]] = {}
+    sets: list[WeightSetState] = []
+    for layer_passes in layouts:
+        chans = []
+        for lay in layer_passes:
+            if not sets or sets[-1].wset.index != lay.weight_set.index:
+                sets.append(WeightSetState(env, lay.weight_set))
+            ch = PassChannels(env, lay, sets[-1])
+            sets[-1].users.append(ch)
+            chans.append(ch)
+        passes[layer_passes[0].layer] = chans
     spans: dict[int, tuple[int, int]] = {}
+    fifo = hw.output_fifo.groups
+    latency = hw.core.pipeline_latency_cycles
 
     def sequencer():  # type: ignore[no-untyped-def]
         for p in placement.plans:
@@ -74,18 +80,15 @@ def run_machine(
                 cycles = p.host_cycles * batch
                 if cycles:
                     yield env.timeout(cycles)
-                spans[p.index] = (start, env.now)
-                continue
-            ch = channels[p.index]
-            ch.start = start
-            env.process(feature_reader(env, ch, port))
-            env.process(pe_array(env, ch, hw.output_fifo.groups))
-            yield env.process(
-                writer(env, ch, port, hw.output_fifo.groups, hw.core.pipeline_latency_cycles)
-            )
-            spans[p.index] = (start, ch.end)
+            elif p.where == "core":
+                for ch in passes[p.index]:
+                    ch.start = env.now
+                    env.process(feature_reader(env, ch, port))
+                    env.process(pe_array(env, ch, fifo))
+                    yield env.process(writer(env, ch, port, latency))
+            spans[p.index] = (start, env.now)
 
-    env.process(weight_loader(env, core_channels, port))
+    env.process(weight_loader(env, sets, port))
     seq = env.process(sequencer())
     if max_cycles is not None:
         guard = env.timeout(max_cycles)
@@ -105,6 +108,7 @@ def run_machine(
             ) from None
     lb_trace = StepTrace("line_buffer_bytes")
     if record_occupancy:
-        for ch in core_channels:
-            line_buffer_occupancy(ch, lb_trace)
-    return MachineRun(spans, channels, port, ddr, lb_trace)
+        for chans in passes.values():
+            for ch in chans:
+                line_buffer_occupancy(ch, lb_trace)
+    return MachineRun(spans, passes, sets, port, ddr, lb_trace)

@@ -1,12 +1,14 @@
-"""The PE array (spec section 3.4).
+"""The PE array (spec sections 3.4 and 7).
 
-Output pixels in raster order, image after image; each takes ``n_ob * n_ib * passes`` cycles
-(ob outer, ib inner, one ic_batch x oc_batch x 3 x 3 step a cycle), back to back, never
-reordered. Pixel ``i`` may start once (a) the layer's weights are in their bank, (b) the read
-chunk completing its window has completed, and (c) the output FIFO can take its ``n_ob`` groups:
-groups taken (reserved at pixel start, released when the write grant carrying them completes)
-plus ``n_ob`` must not exceed ``output_fifo.groups``. An idle cycle is charged to the first unmet
-condition in the order weights, input, output.
+Conv pixels of a pass in raster order, image after image; each takes ``m * step_ob`` cycles
+(ob outer; per ob the sub-kernels, bit-serial passes and ib steps, one ic_batch x oc_batch x
+3 x 3 step a cycle), back to back, never reordered. Pixel ``i`` may start once (a) its weight
+set is in its bank, (b) the read chunk completing its window has completed, and (c) the output
+FIFO can take the groups it reserves (``reserve[i]``: its ``m`` groups; with a fused pool those
+of the pooled pixels it completes, possibly none, spec 7.1): groups taken (reserved at pixel
+start, released when the write grant carrying them completes) plus ``reserve[i]`` must not
+exceed ``output_fifo.groups``. An idle cycle is charged to the first unmet condition in the
+order weights, input, output.
 
 Events are coarse: the process schedules, in one numba call, every pixel whose three conditions
 are already decided, and sleeps until the record it lacks appears. Each condition, once met,
@@ -21,7 +23,7 @@ import numpy as np
 import simpy
 from numba import njit
 
-from accelsim.hw.channels import LayerChannels
+from accelsim.hw.channels import PassChannels
 
 READY, WAIT_WEIGHTS, WAIT_INPUT, WAIT_OUTPUT = 0, 1, 2, 3
 
@@ -39,7 +41,8 @@ def _advance(
     n_rel: int,
     rel_ptr: int,
     cap: int,
-    n_ob: int,
+    reserve: np.ndarray,
+    cum_reserve: np.ndarray,
     cpp: int,
     px_start: np.ndarray,
     px_end: np.ndarray,
@@ -55,9 +58,9 @@ def _advance(
         t_in = chunk_done[need_chunk[i]]
         if t_in < 0:
             return i, t_prev, WAIT_INPUT, rel_ptr
-        need = (i + 1) * n_ob - cap
+        need = cum_reserve[i] - cap
         t_out = 0
-        if need > 0:
+        if reserve[i] > 0 and need > 0:
             while rel_ptr < n_rel and rel_cum[rel_ptr] < need:
                 rel_ptr += 1
             if rel_ptr >= n_rel:
@@ -77,9 +80,9 @@ def _advance(
 
 
 def pe_array(
-    env: simpy.Environment, ch: LayerChannels, fifo_groups: int
+    env: simpy.Environment, ch: PassChannels, fifo_groups: int
 ) -> Generator[simpy.Event, object, None]:
-    """simpy process: schedule every output pixel of the layer."""
+    """simpy process: schedule every conv pixel of the pass."""
     lay = ch.layout
     n_px = lay.n_px
     cpp = lay.cycles_per_px
@@ -88,8 +91,9 @@ def pe_array(
     rel_ptr = 0
     while True:
         i_new, t_prev, status, rel_ptr = _advance(
-            i, n_px, t_prev, ch.weights_ready, lay.need_chunk, ch.chunk_done,
-            ch.rel_cum, ch.rel_time, ch.n_rel, rel_ptr, fifo_groups, lay.n_ob, cpp,
+            i, n_px, t_prev, ch.weights.ready, lay.need_chunk, ch.chunk_done,
+            ch.rel_cum, ch.rel_time, ch.n_rel, rel_ptr, fifo_groups, lay.reserve,
+            lay.cum_reserve, cpp,
             ch.px_start, ch.px_end, ch.stalls,
         )  # fmt: skip
         if i_new > i:
@@ -98,7 +102,7 @@ def pe_array(
         if status == READY:
             return
         if status == WAIT_WEIGHTS:
-            yield ch.weights_progress.wait()
+            yield ch.weights.progress.wait()
         elif status == WAIT_INPUT:
             yield ch.read_progress.wait()
         else:

@@ -1,13 +1,14 @@
-"""Weight loader and the two ping-pong weight banks (spec section 3.2).
+"""Weight loader and the two ping-pong weight banks (spec sections 3.2 and 7.3).
 
-Core layer ``j`` (counting core layers only) loads into bank ``j mod 2``, in grants of at most
-``grant_bytes``, in the order the PE array consumes the weights. A bank is free once the last PE
-cycle of the layer that used it has completed; the loader works ahead as far as the banks allow
-(layer j+1 loads while layer j computes) and loads one layer after another, one grant
-outstanding. A layer's PE array may start only when all its weights are in.
+The loader loads weight set after weight set (generation 1: one set per core layer; with
+output-channel tiles or groups, one per (group, tile), spec 7.2/7.3), set ``n`` into bank
+``n mod 2``, in grants of at most ``grant_bytes``, in the order the PE array consumes them, one
+grant outstanding. A bank is free once the last PE cycle of the last pass that used it has
+completed; the loader works ahead as far as the banks allow (set n+1 loads while set n computes).
+A pass's PE array may start only when all of its set's weights are in.
 
 Bank states for the occupancy trace: 0 free, 1 loading (first request posted), 2 ready (all
-weights in), 3 in use (first PE cycle of the layer until its last).
+weights in), 3 in use (first PE cycle of the set's first pass until the last of its last).
 """
 
 from __future__ import annotations
@@ -17,28 +18,29 @@ from collections.abc import Generator, Sequence
 import simpy
 
 from accelsim.hw.arbiter import AxiPort
-from accelsim.hw.channels import LayerChannels
+from accelsim.hw.channels import WeightSetState
 
 FREE, LOADING, READY, IN_USE = 0, 1, 2, 3
 
 
 def weight_loader(
-    env: simpy.Environment, layers: Sequence[LayerChannels], port: AxiPort
+    env: simpy.Environment, sets: Sequence[WeightSetState], port: AxiPort
 ) -> Generator[simpy.Event, object, None]:
-    """simpy process: load every core layer's weights, ping-ponging between the banks."""
-    for j, ch in enumerate(layers):
-        if j >= 2:
-            prev = layers[j - 2]
-            wait = prev.until_scheduled(prev.layout.n_px - 1)
+    """simpy process: load every weight set, ping-ponging between the banks."""
+    for n, ws in enumerate(sets):
+        if n >= 2:
+            last = sets[n - 2].users[-1]
+            wait = last.until_scheduled(last.layout.n_px - 1)
             if wait is not None:
                 yield wait
-            t = int(prev.px_end[-1])
+            t = int(last.px_end[-1])
             if t > env.now:
                 yield env.timeout(t - env.now)
-        ch.weights_first_request = env.now
+        ws.first_request = env.now
         end = env.now
-        for addr, nbytes in ch.layout.weight_chunks():
-            end = yield port.request("weights", ch.index, addr, nbytes, False)
-            ch.weight_log.append((int(end), nbytes))
-        ch.weights_ready = int(end)
-        ch.weights_progress.fire()
+        owner = ws.wset.layer
+        for addr, nbytes in ws.wset.grants():
+            end = yield port.request("weights", owner, addr, nbytes, False)
+            ws.log.append((int(end), nbytes))
+        ws.ready = int(end)
+        ws.progress.fire()

@@ -2,8 +2,9 @@
 
 Feature maps from ``memory.feature_base``: the network input first (stored with the first
 consumer's channel-group padding where that is a core layer), then every layer's output in
-order; weights from ``memory.weight_base``, one block per core layer in core-layer order. Each
-tensor is aligned to ``memory.align_bytes``.
+order (a conv with a fused pool holds the pooled map, which is also the pool layer's address);
+weights from ``memory.weight_base``, one block per core layer in core-layer order (its groups
+and tiles one after another). Each tensor is aligned to ``memory.align_bytes``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def address_map(placement: Placement, batch: int) -> AddressMap:
     weight: dict[str, int] = {}
     wnext = hw.memory.weight_base
     for p in placement.plans:
+        if p.where == "fused":  # the conv it runs in writes the pooled map at its own address
+            feature[p.name] = feature[p.fused_into]
+            continue
         feature[p.name] = nxt
         nxt += up(max(p.out_bytes, 1) * batch)
         if p.where == "core":

@@ -24,10 +24,11 @@ import numpy as np
 
 from accelsim.config.schema import STREAMS
 from accelsim.engine.trace import Steps, StepTrace
-from accelsim.mapping import Placement, ddr_peak_bytes_per_s, peak_ops_per_s
+from accelsim.mapping import LayerPlan, Placement, ddr_peak_bytes_per_s, peak_ops_per_s
 
 if TYPE_CHECKING:  # pragma: no cover - the records' types; importing hw here would pull numba
-    from accelsim.hw.channels import LayerChannels
+    from accelsim.config.schema import HwConfig
+    from accelsim.hw.channels import PassChannels, WeightSetState
     from accelsim.hw.core import MachineRun
 
 W_STREAM, F_STREAM, O_STREAM = (STREAMS.index(s) for s in ("weights", "features", "outputs"))
@@ -50,8 +51,18 @@ class LayerReport(TypedDict, total=False):
 
     index: int
     name: str
-    kind: str  # "core" | "host"
+    kind: str  # "core" | "host" | "fused" (a max-pool run inside the conv before it, spec 7.1)
     op: str
+    how: str  # how it ran (core: kernel, sub-kernels, passes, tiles, strips, fused pool) or why not
+    reason: str  # host and fused layers: why they are not a core layer of their own
+    kernel: int  # core layers (spec 7.2): kernel size, 3x3 sub-kernels, packing, groups
+    sub_kernels: int
+    packed_1x1: bool
+    groups: int
+    tiles: int  # output-channel tiles (spec 7.3)
+    strips: int  # column strips (spec 7.4)
+    machine_passes: int  # groups x tiles x strips
+    fused_pool: str  # the max-pool fused into this conv (spec 7.1), or ""
     start_cycle: int
     end_cycle: int
     cycles: int
@@ -84,6 +95,8 @@ class LayerReport(TypedDict, total=False):
     output_fifo_mean_groups: float
     ddr_queue_max_requests: int
     ddr_queue_mean_requests: float
+    pool_buffer_max_bytes: int
+    pool_buffer_mean_bytes: float
     weight_bank0_max_bytes: int
     weight_bank0_mean_bytes: float
     weight_bank1_max_bytes: int
@@ -121,47 +134,83 @@ class SimResult:
         }
 
 
-def _bank_traces(core: list[LayerChannels]) -> tuple[list[StepTrace], list[StepTrace]]:
+def _bank_traces(sets: list[WeightSetState]) -> tuple[list[StepTrace], list[StepTrace]]:
     bytes_tr = [StepTrace(f"weight_bank{b}_bytes") for b in range(2)]
     state_tr = [StepTrace(f"weight_bank{b}_state") for b in range(2)]
-    for j, ch in enumerate(core):
-        b = j % 2
+    for ws in sets:
+        b = ws.wset.bank
         total = 0
-        for t, n in ch.weight_log:
+        for t, n in ws.log:
             bytes_tr[b].add(t, n)
             total += n
-        first_px = int(ch.px_start[0])
-        last_px = int(ch.px_end[-1])
+        first_px = int(ws.users[0].px_start[0])
+        last_px = int(ws.users[-1].px_end[-1])
         bytes_tr[b].add(last_px, -total)
         # 0 free -> 1 loading -> 2 ready -> 3 in use -> 0 free
-        state_tr[b].add(ch.weights_first_request, 1)
-        state_tr[b].add(ch.weights_ready, 1)
+        state_tr[b].add(ws.first_request, 1)
+        state_tr[b].add(ws.ready, 1)
         state_tr[b].add(first_px, 1)
         state_tr[b].add(last_px, -3)
     return bytes_tr, state_tr
 
 
-def _fifo_trace(core: list[LayerChannels]) -> StepTrace:
+def _fifo_trace(passes: list[PassChannels]) -> StepTrace:
     tr = StepTrace("output_fifo_groups")
-    for ch in core:
-        tr.add_many(ch.px_start, ch.layout.n_ob)
+    for ch in passes:
+        tr.add_many(ch.px_start, ch.layout.reserve)
         n = ch.n_rel
         released = np.diff(np.concatenate([[0], ch.rel_cum[:n]]))
         tr.add_many(ch.rel_time[:n], -released)
     return tr
 
 
+def _pool_trace(passes: list[PassChannels], latency: int) -> StepTrace:
+    """Fused pools (spec 7.1): a pooled pixel holds its partial maxima from its first conv
+    pixel's pipeline exit until it enters the FIFO."""
+    tr = StepTrace("pool_buffer_bytes")
+    for ch in passes:
+        lay = ch.layout
+        if not lay.pooled:
+            continue
+        done = ch.px_end + latency
+        nbytes = lay.m * lay.out_group_bytes
+        tr.add_many(done[lay.opener], nbytes)
+        tr.add_many(done[lay.emitter], -nbytes)
+    return tr
+
+
+def _zero_row(row: dict[str, Any]) -> None:
+    """The core-only figures of a layer that has none (host or fused layers)."""
+    row.update(
+        pe_busy_cycles=0, stall_cycles={"weights": 0, "input": 0, "output": 0},
+        drain_cycles=0, macs_issued=0, mapping_efficiency=0.0, port_busy_cycles=0,
+        ddr_efficiency=0.0, row_hits=0, row_misses=0, line_buffer_max_bytes=0,
+        line_buffer_mean_bytes=0.0, output_fifo_max_groups=0, output_fifo_mean_groups=0.0,
+    )  # fmt: skip
+
+
+def _how(p: LayerPlan) -> dict[str, Any]:
+    """How a layer ran (spec 7.5): core layers their mapping, the others their reason."""
+    if p.where != "core":
+        why = p.reasons[0].split(": ", 1)[1] if p.reasons else ""
+        return {"how": why, "reason": why}
+    return {
+        "how": p.how(),
+        "kernel": p.kernel,
+        "sub_kernels": p.sub_kernels,
+        "packed_1x1": p.packed,
+        "groups": p.groups,
+        "tiles": p.tiles,
+        "strips": len(p.strips),
+        "machine_passes": p.n_passes,
+        "fused_pool": p.pool.name if p.pool is not None else "",
+    }
+
+
 def build_result(
     placement: Placement, run: MachineRun, *, record_occupancy: bool = True
 ) -> SimResult:
     """Reduce a finished machine run to per-layer and total figures."""
-    spans, channels, port, ddr, lb_trace = (
-        run.spans,
-        run.channels,
-        run.port,
-        run.ddr,
-        run.line_buffer,
-    )
     hw = placement.hw
     net = placement.network
     batch = net.batch
@@ -169,20 +218,23 @@ def build_result(
     peak = peak_ops_per_s(hw)
     bw_peak = ddr_peak_bytes_per_s(hw)
     bytes_per_cycle_peak = bw_peak / f_hz
-    g = port.log.arrays()
-    core = [channels[i] for i in sorted(channels)]
+    g = run.port.log.arrays()
+    all_passes = [ch for i in sorted(run.passes) for ch in run.passes[i]]
     traces: dict[str, Steps] = {}
     if record_occupancy:
-        bytes_tr, state_tr = _bank_traces(core)
-        traces["line_buffer_bytes"] = lb_trace.steps()
+        bytes_tr, state_tr = _bank_traces(run.weight_sets)
+        traces["line_buffer_bytes"] = run.line_buffer.steps()
         for b in range(2):
             traces[f"weight_bank{b}_bytes"] = bytes_tr[b].steps()
             traces[f"weight_bank{b}_state"] = state_tr[b].steps()
-        traces["output_fifo_groups"] = _fifo_trace(core).steps()
-        traces["ddr_waiting_requests"] = port.queue_trace.steps()
+        traces["output_fifo_groups"] = _fifo_trace(all_passes).steps()
+        traces["pool_buffer_bytes"] = _pool_trace(
+            all_passes, hw.core.pipeline_latency_cycles
+        ).steps()
+        traces["ddr_waiting_requests"] = run.port.queue_trace.steps()
     layers = []
     for p in placement.plans:
-        start, end = spans[p.index]
+        start, end = run.spans[p.index]
         lay = p.layer
         cycles = end - start
         seconds = cycles / f_hz
@@ -194,31 +246,29 @@ def build_result(
             "start_cycle": int(start),
             "end_cycle": int(end),
             "cycles": int(cycles),
+            **_how(p),
         }
-        if p.where == "host":
-            ddr_read = p.in_bytes * batch + p.weight_bytes
-            ddr_written = p.out_bytes * batch
-            ops = lay.ops * batch
+        if p.where in ("host", "fused"):
+            host = p.where == "host"
+            ddr_read = (p.in_bytes * batch + p.weight_bytes) if host else 0
+            ddr_written = p.out_bytes * batch if host else 0
+            ops = lay.ops * batch if host else 0
+            _zero_row(row)
             row.update(
-                pe_busy_cycles=0, stall_cycles={"weights": 0, "input": 0, "output": 0},
-                drain_cycles=0, macs_useful=lay.macs * batch, macs_issued=0,
-                mapping_efficiency=0.0, peak_gops=hw.host.ops_per_s / 1e9,
+                macs_useful=lay.macs * batch if host else 0,
+                peak_gops=hw.host.ops_per_s / 1e9 if host else 0.0,
                 achieved_gops=ops / seconds / 1e9 if seconds else 0.0,
                 utilization=(ops / seconds) / hw.host.ops_per_s if seconds else 0.0,
-                ddr_bytes_read=ddr_read, ddr_bytes_read_features=p.in_bytes * batch,
-                ddr_bytes_read_weights=p.weight_bytes, ddr_bytes_written=ddr_written,
-                port_busy_cycles=0, achieved_bandwidth_gbps=(ddr_read + ddr_written) / seconds / 1e9
-                if seconds else 0.0, ddr_efficiency=0.0, row_hits=0, row_misses=0,
+                ddr_bytes_read=ddr_read, ddr_bytes_read_features=ddr_read - p.weight_bytes * host,
+                ddr_bytes_read_weights=p.weight_bytes * host, ddr_bytes_written=ddr_written,
+                achieved_bandwidth_gbps=(ddr_read + ddr_written) / seconds / 1e9 if seconds else 0.0,
                 arithmetic_intensity=ops / (ddr_read + ddr_written) if ddr_read + ddr_written else 0.0,
-                line_buffer_max_bytes=0, line_buffer_mean_bytes=0.0,
-                output_fifo_max_groups=0, output_fifo_mean_groups=0.0,
             )  # fmt: skip
             layers.append(row)
             continue
-        ch = channels[p.index]
-        lo = ch.layout
-        busy = lo.n_px * lo.cycles_per_px
-        last_pe = int(ch.px_end[-1])
+        chans = run.passes[p.index]
+        busy = sum(ch.layout.n_px * ch.layout.cycles_per_px for ch in chans)
+        stalls = sum(ch.stalls for ch in chans)
         macs_useful = lay.macs * batch
         macs_issued = busy * hw.core.ic_batch * hw.core.oc_batch * 9
         mine = g["owner"] == p.index
@@ -234,14 +284,11 @@ def build_result(
         intensity = ops / moved if moved else 0.0
         attainable = min(peak, intensity * bw_peak)
         achieved = ops / seconds if seconds else 0.0
+        stall = {"weights": int(stalls[0]), "input": int(stalls[1]), "output": int(stalls[2])}
         row.update(
             pe_busy_cycles=int(busy),
-            stall_cycles={
-                "weights": int(ch.stalls[0]),
-                "input": int(ch.stalls[1]),
-                "output": int(ch.stalls[2]),
-            },
-            drain_cycles=int(end - last_pe),
+            stall_cycles=stall,
+            drain_cycles=int(cycles - busy - sum(stall.values())),
             macs_useful=int(macs_useful),
             macs_issued=int(macs_issued),
             mapping_efficiency=macs_useful / macs_issued if macs_issued else 0.0,
@@ -264,15 +311,13 @@ def build_result(
             bound="compute" if peak <= intensity * bw_peak else "memory",
         )
         if record_occupancy:
-            for key, tname in (
-                ("line_buffer", "line_buffer_bytes"),
-                ("output_fifo", "output_fifo_groups"),
-                ("ddr_queue", "ddr_waiting_requests"),
+            for key, tname, unit in (
+                ("line_buffer", "line_buffer_bytes", "bytes"),
+                ("output_fifo", "output_fifo_groups", "groups"),
+                ("ddr_queue", "ddr_waiting_requests", "requests"),
+                ("pool_buffer", "pool_buffer_bytes", "bytes"),
             ):
                 mx, mean = traces[tname].window(start, end)
-                unit = {"line_buffer": "bytes", "output_fifo": "groups", "ddr_queue": "requests"}[
-                    key
-                ]
                 row[f"{key}_max_{unit}"] = mx
                 row[f"{key}_mean_{unit}"] = mean
             for b in range(2):
@@ -280,12 +325,36 @@ def build_result(
                 row[f"weight_bank{b}_max_bytes"] = mx
                 row[f"weight_bank{b}_mean_bytes"] = mean
         layers.append(row)
+    total = _totals(layers, g, run.ddr, hw, batch, peak, bw_peak)
+    return SimResult(
+        network=net.name, hw=hw.name, clock_mhz=hw.clock_mhz, batch=batch,
+        layers=layers, total=total, traces=traces, grants=g,
+    )  # fmt: skip
+
+
+def _totals(
+    layers: list[dict[str, Any]], g: dict[str, np.ndarray], ddr: Any, hw: HwConfig, batch: int,
+    peak: float, bw_peak: float,
+) -> dict[str, Any]:  # fmt: skip
+    """Whole-network figures (spec 4, 7.5): time, work and DDR traffic of every layer, host
+    layers included; the port's figures (busy, efficiency, rows) are the core's own."""
+    f_hz = hw.clock_mhz * 1e6
     total_cycles = max((r["end_cycle"] for r in layers), default=0)
     seconds = total_cycles / f_hz
-    useful = sum(r["macs_useful"] for r in layers if r["kind"] == "core")
+    useful = sum(r["macs_useful"] for r in layers)
     achieved = 2 * useful / seconds if seconds else 0.0
+    host = [r for r in layers if r["kind"] == "host"]
+    host_read = sum(r["ddr_bytes_read"] for r in host)
+    host_written = sum(r["ddr_bytes_written"] for r in host)
+    core_read = int(g["nbytes"][g["stream"] != O_STREAM].sum())
+    core_written = int(g["nbytes"][g["stream"] == O_STREAM].sum())
+    port_busy = int((g["end"] - g["start"]).sum())
+    busy = sum(r["pe_busy_cycles"] for r in layers)
+    core_cycles = sum(r["cycles"] for r in layers if r["kind"] == "core")
+    host_cycles = sum(r["cycles"] for r in host)
     dd = ddr_totals(ddr)
-    total = {
+    moved = core_read + core_written + host_read + host_written
+    return {
         "cycles": int(total_cycles),
         "seconds": seconds,
         "fps": batch / seconds if seconds else 0.0,
@@ -293,36 +362,36 @@ def build_result(
         "peak_gops": peak / 1e9,
         "ddr_peak_gbps": bw_peak / 1e9,
         "utilization": achieved / peak,
-        "pe_busy_cycles": sum(r["pe_busy_cycles"] for r in layers),
+        "pe_busy_cycles": busy,
+        "pe_busy_share": busy / total_cycles if total_cycles else 0.0,
+        "core_cycles": core_cycles,
+        "host_cycles": host_cycles,
+        "core_time_share": core_cycles / total_cycles if total_cycles else 0.0,
+        "host_time_share": host_cycles / total_cycles if total_cycles else 0.0,
         "stall_cycles": {
             k: sum(r["stall_cycles"][k] for r in layers) for k in ("weights", "input", "output")
         },
         "macs_useful": useful,
+        "core_macs_useful": sum(r["macs_useful"] for r in layers if r["kind"] == "core"),
         "macs_issued": sum(r["macs_issued"] for r in layers),
-        "ddr_bytes_read": int(g["nbytes"][g["stream"] != O_STREAM].sum()),
-        "ddr_bytes_written": int(g["nbytes"][g["stream"] == O_STREAM].sum()),
-        "host_ddr_bytes": sum(
-            r["ddr_bytes_read"] + r["ddr_bytes_written"] for r in layers if r["kind"] == "host"
-        ),
-        "port_busy_cycles": int((g["end"] - g["start"]).sum()),
+        "ddr_bytes_read": core_read + host_read,
+        "ddr_bytes_written": core_written + host_written,
+        "core_ddr_bytes_read": core_read,
+        "core_ddr_bytes_written": core_written,
+        "host_ddr_bytes": host_read + host_written,
+        "port_busy_cycles": port_busy,
+        "ddr_efficiency": (core_read + core_written) / (port_busy * bw_peak / f_hz)
+        if port_busy
+        else 0.0,
+        "achieved_bandwidth_gbps": moved / seconds / 1e9 if seconds else 0.0,
         "row_hits": int(g["hits"].sum()),
         "row_misses": int(g["misses"].sum()),
         "refreshes": dd.get("refreshes", 0),
         "refresh_ddr_cycles": dd.get("refresh_ddr_cycles", 0),
         "core_layers": sum(r["kind"] == "core" for r in layers),
-        "host_layers": sum(r["kind"] == "host" for r in layers),
+        "host_layers": len(host),
+        "fused_layers": sum(r["kind"] == "fused" for r in layers),
     }
-    moved = total["ddr_bytes_read"] + total["ddr_bytes_written"]
-    total["ddr_efficiency"] = (
-        moved / (total["port_busy_cycles"] * bytes_per_cycle_peak)
-        if total["port_busy_cycles"]
-        else 0.0
-    )
-    total["achieved_bandwidth_gbps"] = moved / seconds / 1e9 if seconds else 0.0
-    return SimResult(
-        network=net.name, hw=hw.name, clock_mhz=hw.clock_mhz, batch=batch,
-        layers=layers, total=total, traces=traces, grants=g,
-    )  # fmt: skip
 
 
 def ddr_totals(ddr: Any) -> dict[str, int]:

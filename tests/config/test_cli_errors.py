@@ -223,16 +223,34 @@ def test_8bit_input_without_bit_serial(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_bit_widths_beyond_a_1bit_datapath(capsys: pytest.CaptureFixture[str]) -> None:
+    """A 2-bit input without bit_serial is an error; 2-bit outputs from a 1-bit threshold unit
+    are something the core cannot produce at all, so those layers are host layers (spec 5),
+    which --strict turns into errors."""
     argv = ["run", "tiny", "--hw", "zedboard", "--set", "core.bit_serial=false",
-            "--set", "core.feature_bits=1"]  # fmt: skip
-    widths = "act_bits 2 exceeds core.feature_bits 1 (the threshold unit outputs " \
-        "feature_bits-wide activations)"  # fmt: skip
-    bits_in = "2-bit input exceeds core.feature_bits 1 (set core.bit_serial to run it in passes)"
+            "--set", "core.feature_bits=1", "--set", "core.kernel_decomposition=true",
+            "--strict"]  # fmt: skip
+    wide = "its 2-bit outputs are wider than the threshold unit's core.feature_bits 1"
     assert fails(capsys, argv) == [
-        f"layer c1: {bits_in}",
-        f"layer c1: {widths}",
-        f"layer c2: {bits_in}",
-        f"layer c2: {widths}",
+        f"layer {name}: the core cannot run it: {why} (strict mode: no host layers)"
+        for name, why in (
+            ("c1", wide), ("c2", wide), ("p1", "maxpool layers are not convolutions"),
+            ("fc", wide),
+        )
+    ]  # fmt: skip
+
+
+def test_input_wider_than_the_datapath(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    net = tmp_path / "n.yaml"
+    net.write_text(
+        "name: n\ninput: {height: 8, width: 8, channels: 16, bits: 2}\nlayers:\n"
+        "  - {name: c1, type: conv, out_channels: 16, kernel: 3, stride: 1, padding: 1,"
+        " weight_bits: 1, act_bits: 1}\n"
+    )
+    argv = ["run", str(net), "--hw", "zedboard", "--set", "core.bit_serial=false",
+            "--set", "core.feature_bits=1"]  # fmt: skip
+    assert fails(capsys, argv) == [
+        "layer c1: 2-bit input exceeds core.feature_bits 1 (set core.bit_serial to run it in "
+        "passes)"
     ]
 
 
