@@ -1,12 +1,13 @@
-"""Bit-exact low-bit datapath of the conv core (``shared/spec/conv-core.md`` §2, §3.4).
+"""Bit-exact low-bit datapath of the conv core (``shared/spec/conv-core.md`` §2, §3.4, §7.2).
 
 * :mod:`~accelsim.kernels.formats`: number formats and the DDR byte layouts of features/weights;
 * :mod:`~accelsim.kernels.dorefa`: DoReFa quantizers and the batch-norm -> threshold fold;
-* :mod:`~accelsim.kernels.conv`: the numba conv kernel (:func:`conv3x3`);
+* :mod:`~accelsim.kernels.conv`: the numba conv kernels (:func:`conv_core` for k x k kernels,
+  :func:`conv3x3` for the generation-1 3x3 layer);
 * :mod:`~accelsim.kernels.ref`: the plain numpy oracle the tests compare against.
 """
 
-from accelsim.kernels.conv import ConvResult, conv3x3, output_size, set_threads
+from accelsim.kernels.conv import ConvResult, conv3x3, conv_core, output_size, set_threads
 from accelsim.kernels.dorefa import (
     FoldedThresholds,
     QuantizedWeights,
@@ -43,6 +44,7 @@ __all__ = [
     "WeightEncoding",
     "activation_scale",
     "conv3x3",
+    "conv_core",
     "dequantize_activations",
     "dequantize_weights",
     "feature_map_bytes",

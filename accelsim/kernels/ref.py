@@ -1,4 +1,4 @@
-"""Plain numpy oracle of the conv core datapath (``shared/spec/conv-core.md`` §2, §3.4).
+"""Plain numpy oracle of the conv core datapath (``shared/spec/conv-core.md`` §2, §3.4, §7.2).
 
 Written independently of :mod:`accelsim.kernels.conv` (shares no helper with it): it forms every
 partial sum of every PE cycle for all pixels and channels at once, then replays the cycles in
@@ -6,8 +6,10 @@ order with whole-array saturate / wrap. Slow and simple on purpose; the tests co
 kernels with it bit for bit. Also holds the DoReFa float path (:func:`dorefa_float_layer`) that
 the threshold fold of :mod:`accelsim.kernels.dorefa` must reproduce.
 
-Cycle order per ``(y, x, ob)`` (see the conv module): activation chunk ``j`` outer, weight chunk
-``i``, input slice ``ib`` innermost; cycle ``t = (j * n_wchunks + i) * n_ib + ib``.
+Cycle order per ``(y, x, ob)`` (see the conv module): sub-kernel ``(a, b)`` of a ``k x k`` kernel
+outer (``d = ceil(k/3)``, taps rows ``3a..3a+2``, columns ``3b..3b+2``, those beyond ``k``
+masked), then activation chunk ``j``, weight chunk ``i``, and input slice ``ib`` innermost (or,
+for a packed 1x1, the step of nine ib groups); the cycle index counts up in that order.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["RefResult", "conv3x3_ref", "dorefa_float_layer", "float_conv3x3"]
+__all__ = [
+    "RefResult",
+    "conv3x3_ref",
+    "conv_core_ref",
+    "dorefa_float_layer",
+    "float_conv3x3",
+]
 
 
 class RefResult(NamedTuple):
@@ -37,18 +45,22 @@ def _decode(codes: np.ndarray, bits: int, encoding: str) -> np.ndarray:
     return (n ^ sign) - sign  # two's complement by flipping the sign bit
 
 
-def _windows(xp: np.ndarray, stride: int, ho: int, wo: int) -> np.ndarray:
-    """(Ho, Wo, 9, C) float64 windows of the padded map, tap index ky*3 + kx."""
-    taps = [
+def _windows(
+    xp: np.ndarray, stride: int, ho: int, wo: int, taps: list[tuple[int, int]] | None = None
+) -> np.ndarray:
+    """(Ho, Wo, n_taps, C) float64 windows of the padded map at the kernel offsets ``taps``
+    ((ky, kx) pairs; default the 3x3 taps in raster order)."""
+    if taps is None:
+        taps = [(ky, kx) for ky in range(3) for kx in range(3)]
+    views = [
         xp[ky : ky + stride * (ho - 1) + 1 : stride, kx : kx + stride * (wo - 1) + 1 : stride]
-        for ky in range(3)
-        for kx in range(3)
+        for ky, kx in taps
     ]
-    return np.stack(taps, axis=2).astype(np.float64)
+    return np.stack(views, axis=2).astype(np.float64)
 
 
 def _dot(win: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """sum over (tap, channel) of win (Ho, Wo, 9, c) times w (Co, 9, c), exact, int64.
+    """sum over (tap, channel) of win (Ho, Wo, n, c) times w (Co, n, c), exact, int64.
 
     float64 matmul is exact here: every term and partial sum is an integer below 2^53.
     """
@@ -87,6 +99,93 @@ def _weight_digits(
     return digits
 
 
+def conv_core_ref(
+    x_codes: np.ndarray,
+    w_codes: np.ndarray,
+    thresholds: np.ndarray,
+    *,
+    kernel: int,
+    stride: int,
+    padding: int,
+    feature_bits: int,
+    weight_bits: int,
+    accumulator_bits: int,
+    overflow: str,
+    weight_encoding: str,
+    negative: np.ndarray | None = None,
+    ic_batch: int = 16,
+    oc_batch: int = 16,
+    core_feature_bits: int | None = None,
+    core_weight_bits: int | None = None,
+    pack_1x1: bool = False,
+) -> RefResult:
+    """Oracle of :func:`accelsim.kernels.conv.conv_core` (same arguments, no input checking).
+
+    Cycles per ``(y, x, ob)``: sub-kernel ``(a, b)`` outer (``a`` first), then activation chunk,
+    weight chunk, and innermost the input slice ``ib`` -- or, with ``pack_1x1``, the step ``q``
+    whose one addition is the sum of the partial sums of ib groups ``9q .. 9q + 8``.
+    """
+    k = kernel
+    h, w, cin = x_codes.shape
+    cout = w_codes.shape[0]
+    ho = (h + 2 * padding - k) // stride + 1
+    wo = (w + 2 * padding - k) // stride + 1
+    xp = np.pad(x_codes, ((padding, padding), (padding, padding), (0, 0)))
+    a_core = min(feature_bits, core_feature_bits or feature_bits)
+    w_core = min(weight_bits, core_weight_bits or weight_bits)
+    lo, hi = -(2 ** (accumulator_bits - 1)), 2 ** (accumulator_bits - 1) - 1
+    n_ib = -(-cin // ic_batch)
+    d = -(-k // 3)
+    if pack_1x1:
+        steps = [list(range(9 * q, min(n_ib, 9 * q + 9))) for q in range(-(-n_ib // 9))]
+    else:
+        steps = [[ib] for ib in range(n_ib)]
+
+    acc = np.zeros((ho, wo, cout), dtype=np.int64)
+    first_t = np.full((ho, wo, cout), -1, dtype=np.int64)
+    count = 0
+    t = 0
+    for a in range(d):
+        for b in range(d):
+            taps = [
+                (ky, kx)
+                for ky in range(3 * a, 3 * a + 3)
+                for kx in range(3 * b, 3 * b + 3)
+                if ky < k and kx < k  # taps beyond the kernel are masked: they add nothing
+            ]
+            for xj, xshift in _act_digits(xp, feature_bits, a_core):
+                win = _windows(xj, stride, ho, wo, taps)
+                for wi, wshift in _weight_digits(w_codes, weight_bits, w_core, weight_encoding):
+                    wsub = np.stack([wi[:, ky, kx, :] for ky, kx in taps], axis=1)
+                    for step in steps:
+                        psum = np.zeros((ho, wo, cout), dtype=np.int64)
+                        for ib in step:
+                            sl = slice(ib * ic_batch, min(cin, (ib + 1) * ic_batch))
+                            psum += _dot(win[..., sl], wsub[..., sl])
+                        exact = acc + psum * 2 ** (xshift + wshift)
+                        event = (exact < lo) | (exact > hi)
+                        count += int(event.sum())
+                        first_t[event & (first_t < 0)] = t
+                        if overflow == "wrap":
+                            acc = np.mod(exact - lo, 2**accumulator_bits) + lo
+                        else:
+                            acc = np.clip(exact, lo, hi)
+                        t += 1
+
+    first = None
+    ys, xs, cs = np.nonzero(first_t >= 0)
+    if ys.size:
+        order = np.lexsort((cs, first_t[ys, xs, cs], cs // oc_batch, xs, ys))
+        first_k = order[0]
+        first = (int(ys[first_k]), int(xs[first_k]), int(cs[first_k]))
+
+    neg = np.zeros(cout, dtype=bool) if negative is None else np.asarray(negative, dtype=bool)
+    above = (acc[..., None] >= thresholds[None, None]).sum(axis=-1)
+    below = (acc[..., None] <= thresholds[None, None]).sum(axis=-1)
+    out = np.where(neg[None, None, :], below, above).astype(np.uint8)
+    return RefResult(out, count, first, acc)
+
+
 def conv3x3_ref(
     x_codes: np.ndarray,
     w_codes: np.ndarray,
@@ -105,51 +204,25 @@ def conv3x3_ref(
     core_feature_bits: int | None = None,
     core_weight_bits: int | None = None,
 ) -> RefResult:
-    """Oracle of :func:`accelsim.kernels.conv.conv3x3` (same arguments, no input checking)."""
-    h, w, cin = x_codes.shape
-    cout = w_codes.shape[0]
-    ho = (h + 2 * padding - 3) // stride + 1
-    wo = (w + 2 * padding - 3) // stride + 1
-    xp = np.pad(x_codes, ((padding, padding), (padding, padding), (0, 0)))
-    a_core = min(feature_bits, core_feature_bits or feature_bits)
-    w_core = min(weight_bits, core_weight_bits or weight_bits)
-    lo, hi = -(2 ** (accumulator_bits - 1)), 2 ** (accumulator_bits - 1) - 1
-    n_ib = -(-cin // ic_batch)
-
-    acc = np.zeros((ho, wo, cout), dtype=np.int64)
-    first_t = np.full((ho, wo, cout), -1, dtype=np.int64)
-    count = 0
-    t = 0
-    for xj, xshift in _act_digits(xp, feature_bits, a_core):
-        win = _windows(xj, stride, ho, wo)
-        for wi, wshift in _weight_digits(
-            w_codes.reshape(cout, 9, cin), weight_bits, w_core, weight_encoding
-        ):
-            for ib in range(n_ib):
-                sl = slice(ib * ic_batch, min(cin, (ib + 1) * ic_batch))
-                psum = _dot(win[..., sl], wi[..., sl]) * 2 ** (xshift + wshift)
-                exact = acc + psum
-                event = (exact < lo) | (exact > hi)
-                count += int(event.sum())
-                first_t[event & (first_t < 0)] = t
-                if overflow == "wrap":
-                    acc = np.mod(exact - lo, 2**accumulator_bits) + lo
-                else:
-                    acc = np.clip(exact, lo, hi)
-                t += 1
-
-    first = None
-    ys, xs, cs = np.nonzero(first_t >= 0)
-    if ys.size:
-        order = np.lexsort((cs, first_t[ys, xs, cs], cs // oc_batch, xs, ys))
-        k = order[0]
-        first = (int(ys[k]), int(xs[k]), int(cs[k]))
-
-    neg = np.zeros(cout, dtype=bool) if negative is None else np.asarray(negative, dtype=bool)
-    above = (acc[..., None] >= thresholds[None, None]).sum(axis=-1)
-    below = (acc[..., None] <= thresholds[None, None]).sum(axis=-1)
-    out = np.where(neg[None, None, :], below, above).astype(np.uint8)
-    return RefResult(out, count, first, acc)
+    """Oracle of :func:`accelsim.kernels.conv.conv3x3`: :func:`conv_core_ref` with k = 3."""
+    return conv_core_ref(
+        x_codes,
+        w_codes,
+        thresholds,
+        kernel=3,
+        stride=stride,
+        padding=padding,
+        feature_bits=feature_bits,
+        weight_bits=weight_bits,
+        accumulator_bits=accumulator_bits,
+        overflow=overflow,
+        weight_encoding=weight_encoding,
+        negative=negative,
+        ic_batch=ic_batch,
+        oc_batch=oc_batch,
+        core_feature_bits=core_feature_bits,
+        core_weight_bits=core_weight_bits,
+    )
 
 
 def float_conv3x3(x: np.ndarray, w: np.ndarray, *, stride: int, padding: int) -> np.ndarray:

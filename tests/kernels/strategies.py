@@ -31,7 +31,7 @@ slow_settings = settings(kernel_settings, max_examples=max(10 * EXAMPLES, 200))
 
 @dataclass
 class ConvCase:
-    """Arguments of one ``conv3x3`` call (positional arrays + keyword config)."""
+    """Arguments of one ``conv3x3`` / ``conv_core`` call (positional arrays + keyword config)."""
 
     x: np.ndarray
     w: np.ndarray
@@ -68,24 +68,30 @@ def make_case(
     saturated: bool = False,
     core_feature_bits: int | None = None,
     core_weight_bits: int | None = None,
+    kernel: int | None = None,
+    pack_1x1: bool = False,
 ) -> ConvCase:
     """Random codes; ``saturated`` pushes activations to the maximum and weights to one sign,
-    so that narrow accumulators overflow."""
+    so that narrow accumulators overflow. ``kernel=None``: a ``conv3x3`` case (3x3, no
+    ``kernel`` / ``pack_1x1`` arguments); else a ``conv_core`` case."""
+    k = 3 if kernel is None else kernel
     amax = (1 << feature_bits) - 1
     x = rng.integers(0, amax + 1, size=(height, width, cin), dtype=np.uint8)
-    w = rng.integers(0, 1 << weight_bits, size=(cout, 3, 3, cin), dtype=np.uint8)
+    w = rng.integers(0, 1 << weight_bits, size=(cout, k, k, cin), dtype=np.uint8)
     if saturated:
         x[rng.random(x.shape) < 0.7] = amax
         top = (1 << weight_bits) - 1 if weight_encoding == "dorefa" else 1 << (weight_bits - 1)
         w[rng.random(w.shape) < 0.7] = top  # the most positive (dorefa) / most negative (twos)
-    span = min(1 << (accumulator_bits - 1), 9 * cin * amax * ((1 << weight_bits) - 1) + 2)
+    span = min(1 << (accumulator_bits - 1), k * k * cin * amax * ((1 << weight_bits) - 1) + 2)
     thresholds = random_thresholds(rng, cout, out_bits, span)
     negative = rng.random(cout) < 0.3
+    extra = {} if kernel is None else dict(kernel=kernel, pack_1x1=pack_1x1)
     return ConvCase(
         x,
         w,
         thresholds,
         dict(
+            **extra,
             stride=stride,
             padding=padding,
             feature_bits=feature_bits,
@@ -142,4 +148,61 @@ def conv_cases(
         saturated=narrow and draw(st.booleans()),
         core_feature_bits=core_a,
         core_weight_bits=core_w,
+    )
+
+
+@st.composite
+def core_cases(
+    draw: st.DrawFn,
+    *,
+    kernels: tuple[int, ...] = (1, 3, 5, 7),
+    max_bits: int = 4,
+    narrow: bool | None = None,
+    bit_serial: bool | None = None,
+) -> ConvCase:
+    """Random ``conv_core`` layers: kernel sizes, strides, paddings 0..k-1, ``pack_1x1`` (k = 1),
+    widths, encodings, overflow modes, bit-serial cores (``None``: either), ``narrow``
+    accumulators built to overflow, and up to about 20 input slices (``ic_batch`` 1..3), so that
+    a packed 1x1 ends on a partial step."""
+    k = draw(st.sampled_from(kernels))
+    padding = draw(st.integers(0, k - 1))
+    stride = draw(st.sampled_from([1, 2]))
+    side_max = max(k - 2 * padding, 1) + (4 if JIT_DISABLED else 12)
+    height = draw(st.integers(max(1, k - 2 * padding), side_max))
+    width = draw(st.integers(max(1, k - 2 * padding), side_max))
+    ic_batch = draw(st.sampled_from([1, 2, 3, 8]))
+    cin = draw(st.integers(1, min(20 * ic_batch, MAX_CHANNELS if k > 1 else 2 * MAX_CHANNELS)))
+    cout = draw(st.integers(1, MAX_CHANNELS if k > 1 else 2 * MAX_CHANNELS))
+    feature_bits = draw(st.integers(1, max_bits))
+    weight_bits = draw(st.integers(1, max_bits))
+    if narrow is None:
+        narrow = draw(st.booleans())
+    accumulator_bits = draw(st.integers(4, 12)) if narrow else draw(st.sampled_from([24, 32, 62]))
+    if bit_serial is None:
+        bit_serial = draw(st.booleans())
+    core_a = core_w = None
+    if bit_serial:
+        core_a = draw(st.integers(1, feature_bits))
+        core_w = draw(st.integers(1, weight_bits))
+    return make_case(
+        np.random.default_rng(draw(st.integers(0, 2**32 - 1))),
+        height=height,
+        width=width,
+        cin=cin,
+        cout=cout,
+        stride=stride,
+        padding=padding,
+        feature_bits=feature_bits,
+        weight_bits=weight_bits,
+        accumulator_bits=accumulator_bits,
+        overflow=draw(st.sampled_from(["saturate", "wrap"])),
+        weight_encoding=draw(st.sampled_from(["dorefa", "twos_complement"])),
+        out_bits=draw(st.integers(1, 4)),
+        ic_batch=ic_batch,
+        oc_batch=draw(st.sampled_from([1, 4, 16])),
+        saturated=narrow and draw(st.booleans()),
+        core_feature_bits=core_a,
+        core_weight_bits=core_w,
+        kernel=k,
+        pack_1x1=k == 1 and draw(st.booleans()),
     )

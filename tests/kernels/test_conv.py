@@ -1,4 +1,5 @@
-"""conv3x3 (accelsim/kernels/conv.py) against the numpy oracle (ref.py), spec §2 and §3.4."""
+"""conv3x3 / conv_core (accelsim/kernels/conv.py) against the numpy oracle (ref.py), spec §2,
+§3.4 and §7.2."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accelsim.errors import AccelsimError
-from accelsim.kernels import conv3x3
-from accelsim.kernels.conv import _conv3x3, _popcount, output_size
-from accelsim.kernels.ref import conv3x3_ref
+from accelsim.kernels import conv3x3, conv_core
+from accelsim.kernels.conv import _conv, _conv3x3, _popcount, output_size
+from accelsim.kernels.ref import conv3x3_ref, conv_core_ref
 from tests.kernels.strategies import (
     JIT_DISABLED,
     ConvCase,
     conv_cases,
+    core_cases,
     kernel_settings,
     make_case,
     slow_settings,
@@ -105,6 +107,229 @@ def test_fixed_layers_match_oracle(
             oc_batch=16,
         )
         assert_same(case.call(conv3x3), case.call(conv3x3_ref))
+
+
+# ---------------------------------------------------------------------------------------------
+# conv_core: k x k kernels as sub-kernels on the 3x3 array (spec §7.2)
+
+
+@kernel_settings
+@given(case=core_cases())
+def test_core_matches_oracle(case: ConvCase) -> None:
+    assert_same(case.call(conv_core), case.call(conv_core_ref))
+
+
+@kernel_settings
+@given(case=core_cases(narrow=True))
+def test_core_matches_oracle_narrow_accumulator(case: ConvCase) -> None:
+    assert_same(case.call(conv_core), case.call(conv_core_ref))
+
+
+@kernel_settings
+@given(case=core_cases(kernels=(1,), narrow=True))
+def test_core_1x1_matches_oracle(case: ConvCase) -> None:
+    """1x1 with and without packing, many ib groups (a packed layer's last step is partial)."""
+    assert_same(case.call(conv_core), case.call(conv_core_ref))
+
+
+@kernel_settings
+@given(
+    case=core_cases(kernels=(1, 2, 3, 4, 5, 6, 7, 8, 9), max_bits=2),
+    path=st.sampled_from(["generic", "checked"]),
+)
+def test_core_every_path_matches_oracle(case: ConvCase, path: str) -> None:
+    """Every kernel size 1..9; the popcount, integer and cycle-replay paths agree."""
+    assert_same(case.call(_conv, path=path), case.call(conv_core_ref))
+
+
+@kernel_settings
+@given(case=core_cases(kernels=(5, 7), max_bits=8, narrow=False, bit_serial=True))
+def test_core_bit_serial_equals_wide_pass_without_overflow(case: ConvCase) -> None:
+    serial = case.call(conv_core)
+    wide = case.call(conv_core, core_feature_bits=None, core_weight_bits=None)
+    assert serial.overflow_count == wide.overflow_count == 0
+    np.testing.assert_array_equal(serial.acc, wide.acc)
+    np.testing.assert_array_equal(serial.out, wide.out)
+
+
+@kernel_settings
+@given(case=conv_cases(bit_serial=True))
+def test_core_k3_equals_conv3x3(case: ConvCase) -> None:
+    assert_same(case.call(conv_core, kernel=3, pack_1x1=False), case.call(conv3x3))
+
+
+@pytest.mark.slow
+@slow_settings
+@given(case=core_cases(kernels=(1, 2, 3, 4, 5, 6, 7, 8, 9)))
+def test_core_matches_oracle_long(case: ConvCase) -> None:
+    assert_same(case.call(conv_core), case.call(conv_core_ref))
+    assert_same(case.call(_conv, path="checked"), case.call(conv_core_ref))
+
+
+def _direct_conv(x: np.ndarray, values: np.ndarray, stride: int, padding: int) -> np.ndarray:
+    """Exact integer conv by the definition (window rows s*y - p .. s*y - p + k - 1)."""
+    h, w, _ = x.shape
+    cout, k = values.shape[:2]
+    ho, wo = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1
+    out = np.zeros((ho, wo, cout), dtype=np.int64)
+    for y in range(ho):
+        for xo in range(wo):
+            for ky in range(k):
+                for kx in range(k):
+                    r, c = stride * y - padding + ky, stride * xo - padding + kx
+                    if 0 <= r < h and 0 <= c < w:
+                        out[y, xo] += values[:, ky, kx, :] @ x[r, c].astype(np.int64)
+    return out
+
+
+@pytest.mark.parametrize("weight_encoding", ["dorefa", "twos_complement"])
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "pack_1x1"),
+    [(1, 1, 0, False), (1, 2, 0, True), (5, 1, 2, False), (5, 2, 4, False), (7, 2, 3, False)],
+)
+def test_core_equals_direct_convolution(
+    weight_encoding: str, kernel: int, stride: int, padding: int, pack_1x1: bool
+) -> None:
+    """Without overflow the accumulator is the plain convolution (windows, padding, stride)."""
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 4, size=(9, 8, 21), dtype=np.uint8)
+    w = rng.integers(0, 4, size=(6, kernel, kernel, 21), dtype=np.uint8)
+    n = w.astype(np.int64)
+    values = 2 * n - 3 if weight_encoding == "dorefa" else np.where(n >= 2, n - 4, n)
+    r = conv_core(
+        x,
+        w,
+        np.zeros((6, 1), dtype=np.int64),
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        feature_bits=2,
+        weight_bits=2,
+        accumulator_bits=32,
+        overflow="saturate",
+        weight_encoding=weight_encoding,
+        ic_batch=2,
+        core_feature_bits=1,
+        core_weight_bits=1,
+        pack_1x1=pack_1x1,
+    )
+    np.testing.assert_array_equal(r.acc, _direct_conv(x, values, stride, padding))
+    assert r.overflow_count == 0
+
+
+def _ones_core(kernel: int, cin: int, **kw: object) -> dict:
+    return dict(
+        x_codes=np.ones((kernel, kernel, cin), dtype=np.uint8),
+        thresholds=np.zeros((1, 1), dtype=np.int64),
+        kernel=kernel,
+        stride=1,
+        padding=0,
+        feature_bits=1,
+        weight_bits=2,
+        accumulator_bits=5,  # [-16, 15]
+        overflow="saturate",
+        weight_encoding="twos_complement",  # codes 1 = +1, 3 = -1, 0 = 0
+        **kw,
+    )
+
+
+def test_core_sub_kernel_before_slice_by_hand() -> None:
+    """5x5: sub-kernel (0,0) of 9 taps adds +9 per slice, (0,1) of 6 taps -6 per slice, the
+    bottom sub-kernels 0. Hardware order (sub-kernel outer, slice inner): 9, 18 -> 15 (event),
+    9, 3. Slice outer would give 9, 3, 3, 3, 12, 6 and no event."""
+    w = np.zeros((1, 5, 5, 2), dtype=np.uint8)
+    w[0, 0:3, 0:3, :] = 1
+    w[0, 0:3, 3:5, :] = 3
+    for fn, kw in ((conv_core, {}), (conv_core_ref, {})):
+        r = fn(w_codes=w, **_ones_core(5, 2, ic_batch=1, **kw))
+        assert r.acc.tolist() == [[[3]]]
+        assert r.overflow_count == 1
+        assert r.first_overflow == (0, 0, 0)
+
+
+def test_core_sub_kernel_before_pass_by_hand() -> None:
+    """5x5, 2-bit activations 3 on a 1-bit core: per sub-kernel the passes j = 0, 1 add the
+    partial sum x1 and x2. Hardware order: +9, +18 -> 15 (event), -6 -> 9, -12 -> -3."""
+    w = np.zeros((1, 5, 5, 1), dtype=np.uint8)
+    w[0, 0:3, 0:3, :] = 1
+    w[0, 0:3, 3:5, :] = 3
+    args = _ones_core(5, 1, ic_batch=1, core_feature_bits=1)
+    args.update(feature_bits=2, x_codes=np.full((5, 5, 1), 3, dtype=np.uint8))
+    for fn in (conv_core, conv_core_ref):
+        r = fn(w_codes=w, **args)
+        assert r.acc.tolist() == [[[-3]]]
+        assert r.overflow_count == 1
+
+
+@pytest.mark.parametrize(("pack_1x1", "events"), [(True, 2), (False, 3)])
+def test_core_pack_1x1_by_hand(pack_1x1: bool, events: int) -> None:
+    """20 channels, ic_batch 2, all +1: packed steps add 18 (9 groups) then 2 (the last, partial
+    step): 18 -> 15 (event), 17 -> 15 (event). Unpacked: ten cycles of +2, events at the 8th,
+    9th and 10th."""
+    w = np.ones((1, 1, 1, 20), dtype=np.uint8)
+    for fn in (conv_core, conv_core_ref):
+        r = fn(w_codes=w, **_ones_core(1, 20, ic_batch=2, pack_1x1=pack_1x1))
+        assert r.acc.tolist() == [[[15]]]
+        assert r.overflow_count == events
+
+
+def test_core_accepts_views() -> None:
+    """Grouped convs, tiles and strips slice channels / columns: views give the same result as
+    contiguous copies."""
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 4, size=(10, 14, 12), dtype=np.uint8)
+    w = rng.integers(0, 2, size=(9, 5, 5, 12), dtype=np.uint8)
+    t = np.sort(rng.integers(-40, 40, size=(9, 3)), axis=1).astype(np.int64)
+    xs, ws, ts = x[:, 1::2, 3:9], w[2:7, :, :, 3:9], t[2:7]
+    args = dict(
+        kernel=5,
+        stride=1,
+        padding=2,
+        feature_bits=2,
+        weight_bits=1,
+        accumulator_bits=7,
+        overflow="saturate",
+        weight_encoding="dorefa",
+        negative=np.array([True, False] * 4 + [True])[2:7],
+        ic_batch=4,
+    )
+    got = conv_core(xs, ws, ts, **args)
+    assert_same(got, conv_core(*(np.ascontiguousarray(a) for a in (xs, ws, ts)), **args))
+    assert_same(got, conv_core_ref(xs, ws, ts, **args))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (dict(kernel=0), r"kernel must be an integer in 1\.\.9, got 0"),
+        (dict(kernel=10), r"kernel must be an integer in 1\.\.9, got 10"),
+        (dict(padding=5), r"padding must be an integer in 0\.\.4, got 5"),
+        (dict(pack_1x1=True), r"pack_1x1 needs a 1x1 kernel, got kernel 5"),
+        (dict(pack_1x1=1), r"pack_1x1 must be True or False, got 1"),
+        (dict(kernel=3), r"w_codes must be OHWI with a 3x3 kernel, got shape \(2, 5, 5, 3\)"),
+        (
+            dict(x_codes=np.zeros((2, 6, 3), dtype=np.uint8), padding=1),
+            r"input 2x6 with padding 1 is smaller than the 5x5 kernel",
+        ),
+    ],
+)
+def test_core_argument_errors(change: dict, message: str) -> None:
+    good = dict(
+        x_codes=np.zeros((6, 6, 3), dtype=np.uint8),
+        w_codes=np.zeros((2, 5, 5, 3), dtype=np.uint8),
+        thresholds=np.zeros((2, 1), dtype=np.int64),
+        kernel=5,
+        stride=2,
+        padding=4,
+        feature_bits=2,
+        weight_bits=1,
+        accumulator_bits=16,
+        overflow="saturate",
+        weight_encoding="dorefa",
+    )
+    conv_core(**good)  # the base case is valid
+    with pytest.raises(AccelsimError, match=message):
+        conv_core(**{**good, **change})
 
 
 # ---------------------------------------------------------------------------------------------
