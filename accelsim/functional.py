@@ -5,13 +5,17 @@ the signed accumulator and its overflow events, the MultiThreshold output stage,
 passes) and §5 (layers the core cannot run go to the host). :func:`run_functional` computes a
 network on one batch of input codes:
 
-* **core layers** (3x3, stride 1/2, placed on the core) run through
-  :func:`accelsim.kernels.conv3x3` with the machine's ``core.*`` numbers: ``ic_batch`` /
+* **core layers** (placed on the core: 3x3 convs; with the generation-2 options also 1x1, 5x5,
+  7x7, grouped and fc layers, spec 7.2) run through :func:`accelsim.kernels.conv_core` pass
+  after pass as the machine runs them (group, output-channel tile, column strip; spec 7.2-7.4),
+  with the machine's ``core.*`` numbers: ``ic_batch`` /
   ``oc_batch``, ``accumulator_bits``, ``overflow``, ``weight_encoding``, and the array widths
   ``core.feature_bits`` / ``core.weight_bits`` (a wider layer runs bit-serially, §2). Per layer:
   overflow events, the first one in hardware order as ``(image, y, x, channel)`` (images run back
   to back), a histogram of output codes and, with ``check=True``, agreement with the numpy oracle
-  :func:`accelsim.kernels.ref.conv3x3_ref` (outputs, overflow count and first overflow).
+  :func:`accelsim.kernels.ref.conv_core_ref` (outputs, overflow count and first overflow).
+  A max-pool fused into a core conv (spec 7.1) is the maximum of the conv's output codes over
+  each window, exactly as the host computes a max-pool.
 * **host layers** (§5) run as plain numpy, exactly, in integers:
 
   ==============  ===========================================================================
@@ -84,7 +88,7 @@ import numpy as np
 from accelsim.config.schema import HwConfig
 from accelsim.errors import AccelsimError
 from accelsim.kernels import (
-    conv3x3,
+    conv_core,
     fold_thresholds,
     quantize_k,
     quantize_weights,
@@ -92,7 +96,7 @@ from accelsim.kernels import (
     weight_range,
     weight_values,
 )
-from accelsim.kernels.ref import conv3x3_ref
+from accelsim.kernels.ref import conv_core_ref
 from accelsim.mapping import LayerPlan, place_network
 from accelsim.network.model import INPUT, Layer, Network
 
@@ -754,14 +758,16 @@ class _Run:
     def bits_of(self, name: str) -> int:
         return self.network.input_bits if name == INPUT else self.network.layer(name).out_bits
 
-    def conv_args(self, lay: Layer) -> dict[str, Any]:
+    def conv_args(self, lay: Layer, plan: LayerPlan) -> dict[str, Any]:
+        """The datapath arguments of one pass of a core layer (everything but the slices)."""
         core = self.hw.core
         return dict(
-            stride=lay.stride, padding=lay.padding, feature_bits=lay.in_bits,
+            kernel=plan.kernel, stride=plan.stride, padding=0, feature_bits=lay.in_bits,
             weight_bits=lay.weight_bits, accumulator_bits=core.accumulator_bits,
             overflow=core.overflow, weight_encoding=core.weight_encoding,
             ic_batch=core.ic_batch, oc_batch=core.oc_batch,
             core_feature_bits=core.feature_bits, core_weight_bits=core.weight_bits,
+            pack_1x1=plan.packed,
         )  # fmt: skip
 
     def resolve(self, lay: Layer, core: bool) -> tuple[LayerParams | None, np.ndarray, str, Any]:
@@ -826,7 +832,7 @@ class _Run:
             bits = [self.bits_of(i) for i in lay.inputs]
             info: dict[str, Any] = {}
             if lay.type in ("conv", "fc") and plan.where == "core":
-                out, info = self.core_layer(lay, xs[0])
+                out, info = self.core_layer(lay, plan, xs[0])
                 info["passes"] = plan.passes
             elif lay.type in ("conv", "fc"):
                 out, info = self.host_layer(lay, xs[0])
@@ -856,14 +862,18 @@ class _Run:
                 )
             )
 
-    def core_layer(self, lay: Layer, x: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    def core_layer(
+        self, lay: Layer, plan: LayerPlan, x: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """A core layer as the machine runs it: pass after pass (group, tile, strip; spec 7),
+        each image in turn, through the datapath kernel; overflows counted per addition and
+        the first one reported in that order (image, y, x, channel of the whole layer)."""
         if lay.in_bits > KERNEL_MAX_BITS:
             raise AccelsimError(
                 f"layer {lay.name}: {lay.in_bits}-bit input exceeds the {KERNEL_MAX_BITS} bits "
                 "of the datapath kernel"
             )
         x8 = x.astype(np.uint8, copy=False)
-        args = self.conv_args(lay)
         p, codes, enc, todo = self.resolve(lay, core=True)
         if p is None:  # calibration: the accumulators of this layer on its own input
             scale, source = todo
@@ -875,27 +885,51 @@ class _Run:
         assert p.thresholds is not None
         if p.encoding != self.hw.core.weight_encoding:  # pragma: no cover - resolve converts
             raise AssertionError(f"layer {lay.name}: weights in {p.encoding}")
-        outs, n_over, first = [], 0, None
+        n = x8.shape[0]
+        k, s, pad, g = plan.kernel, plan.stride, plan.padding, plan.groups
+        if lay.type == "fc":  # a 1x1 conv on a 1x1 map of the HWC-flattened input (spec 7.2)
+            xin = x8.reshape(n, 1, 1, -1)
+            w_all = p.codes.reshape(lay.out_c, 1, 1, -1)
+        else:  # the padding made explicit, so a strip can take its columns with their halo
+            xin = np.pad(x8, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+            w_all = p.codes
+        negative = p.negative if p.negative is not None else np.zeros(lay.out_c, np.bool_)
+        out = np.zeros((n, plan.out_h, plan.out_w, lay.out_c), dtype=np.uint8)
+        args = self.conv_args(lay, plan)
+        oc = self.hw.core.oc_batch
+        cig, cog = plan.in_c // g, plan.out_c // g
+        n_over, first = 0, None
         diff, agree = 0, True
-        for i, xi in enumerate(x8):
-            r = self.kernel(lay, conv3x3, xi, p.codes, p.thresholds, p.negative, args)
-            outs.append(r.out)
-            n_over += r.overflow_count
-            if first is None and r.first_overflow is not None:
-                first = (i, *r.first_overflow)
-            if self.check:
-                ref = conv3x3_ref(xi, p.codes, p.thresholds, negative=p.negative, **args)
-                diff += int(np.count_nonzero(ref.out != r.out))
-                agree &= (
-                    ref.overflow_count == r.overflow_count
-                    and ref.first_overflow == r.first_overflow
-                )
+        for j in range(g):
+            for t in range(plan.tiles):
+                lo, hi = plan.tile_range(t)
+                c0, c1 = j * cog + lo * oc, j * cog + min(cog, hi * oc)
+                w = np.ascontiguousarray(w_all[c0:c1])
+                thr = np.ascontiguousarray(p.thresholds[c0:c1])
+                neg = np.ascontiguousarray(negative[c0:c1])
+                for x0, x1 in plan.strips:
+                    cols = slice(s * x0, s * x1 + k)
+                    for i in range(n):
+                        xi = xin[i, :, cols, j * cig : (j + 1) * cig]
+                        r = self.kernel(lay, conv_core, xi, w, thr, neg, args)
+                        out[i, :, x0 : x1 + 1, c0:c1] = r.out
+                        n_over += r.overflow_count
+                        if first is None and r.first_overflow is not None:
+                            y, xx, ch = r.first_overflow
+                            first = (i, y, xx + x0, ch + c0)
+                        if self.check:
+                            ref = conv_core_ref(xi, w, thr, negative=neg, **args)
+                            diff += int(np.count_nonzero(ref.out != r.out))
+                            agree &= (
+                                ref.overflow_count == r.overflow_count
+                                and ref.first_overflow == r.first_overflow
+                            )
         info: dict[str, Any] = dict(
             overflow_count=n_over, first_overflow=first, params_source=p.source
         )
         if self.check:
             info.update(oracle_match=agree and diff == 0, oracle_diff=diff)
-        return np.stack(outs), info
+        return out.reshape(n, *lay.out_shape), info
 
     @staticmethod
     def kernel(

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from accelsim import functional
 from accelsim.cli import main
 from accelsim.config.load import list_presets, load_hw
 from accelsim.config.schema import HwConfig
@@ -475,7 +476,7 @@ def test_cli_check_mismatch_exits_1(
 ) -> None:
     import accelsim.functional as functional
 
-    real = functional.conv3x3_ref
+    real = functional.conv_core_ref
 
     def broken(*args: object, **kwargs: object) -> object:
         ref = real(*args, **kwargs)  # type: ignore[arg-type]
@@ -483,7 +484,7 @@ def test_cli_check_mismatch_exits_1(
         out[0, 0, 0] ^= 1
         return ref._replace(out=out)
 
-    monkeypatch.setattr(functional, "conv3x3_ref", broken)
+    monkeypatch.setattr(functional, "conv_core_ref", broken)
     code = main(["run", "tiny", "--hw", "zedboard", "--quiet", "--functional", "--check"])
     text = capsys.readouterr().out
     assert code == 1
@@ -533,3 +534,75 @@ def test_bad_input_file_is_reported_before_the_simulation(tmp_path, capsys) -> N
     assert out.err.splitlines() == [
         f"accelsim: error: {bad}: not a .npz file (write it with numpy.savez)"
     ]
+
+
+# ------------------------------------------------------------- generation-2 options (spec 7)
+
+
+@pytest.mark.parametrize("name", ["tiny", "resnet18", "dorefa-svhn", "yolov2-tiny"])
+def test_gen2_core_path_agrees_with_the_oracle(name: str) -> None:
+    """Decomposed kernels, packed 1x1, fc on the core and fused pools, bit for bit."""
+    net = small(name)
+    hw = load_hw("zedboard-gen2")
+    plans = place_network(net, hw).plans
+    result = run_functional(net, hw, seed=1, check=True)
+    assert result.oracle_match is True
+    for r, p in zip(result.layers, plans, strict=True):
+        assert r.where == p.where
+        if p.where == "core":
+            assert r.oracle_match is True and r.oracle_diff == 0
+        if p.where == "fused":  # the pool of the conv's output codes, as the host computes it
+            conv = result.outputs[p.fused_into]
+            np.testing.assert_array_equal(result.outputs[p.name], functional._pool(p.layer, conv))
+    used = {opt for p in plans for opt in p.fits_by}
+    assert used, "the reduced network exercises some generation-2 option"
+
+
+def _gen2_net() -> Network:
+    conv = dict(type="conv", weight_bits=1, out_bits=2)
+    layers = [
+        Layer(name="c5", inputs=(INPUT,), kernel=5, stride=1, padding=2, out_channels=40, **conv),
+        Layer(name="pool", type="maxpool", inputs=("c5",), kernel=3, stride=2, padding=1),
+        Layer(name="g2", inputs=("pool",), kernel=3, stride=1, padding=1, groups=2,
+              out_channels=48, **conv),
+        Layer(name="p1", inputs=("g2",), kernel=1, stride=2, padding=0, out_channels=24, **conv),
+        Layer(name="c7", inputs=("p1",), kernel=7, stride=1, padding=3, out_channels=20, **conv),
+        Layer(name="fc", type="fc", inputs=("c7",), out_channels=30, weight_bits=1, out_bits=2),
+    ]  # fmt: skip
+    return infer_network("gen2", (13, 21, 24), 2, layers, batch=2)
+
+
+def test_passes_do_not_change_the_numbers() -> None:
+    """Tiles, strips and groups cut a layer into passes; the outputs and the overflow count are
+    those of the same layer in one pass (the first overflow follows the hardware order)."""
+    net = _gen2_net()
+    gen2 = {
+        "core.kernel_decomposition": True, "core.pack_1x1": True, "core.fused_pool": True,
+        "weight_buffer.tiling": True, "line_buffer.column_strips": True, "line_buffer.rows": 7,
+        "core.ic_batch": 8, "core.oc_batch": 8, "core.accumulator_bits": 7,
+    }  # fmt: skip
+    roomy = load_hw("zedboard", gen2)
+    cut = load_hw(
+        "zedboard", {**gen2, "weight_buffer.bank_bytes": 2000, "line_buffer.row_bytes": 120}
+    )
+    p_roomy = {p.name: p for p in place_network(net, roomy).plans}
+    p_cut = {p.name: p for p in place_network(net, cut).plans}
+    assert all(p.where in ("core", "fused") for p in p_roomy.values())
+    assert {p.where for p in p_cut.values()} <= {"core", "fused", "host"}
+    assert max(p.tiles for p in p_cut.values()) > 1
+    assert max(len(p.strips) for p in p_cut.values()) > 1
+    assert p_cut["g2"].groups == 2 and p_roomy["p1"].packed
+    base = run_functional(net, roomy, seed=5, check=True)
+    weights = {}
+    for name, prm in base.params.items():
+        weights[f"{name}.weights"] = prm.codes
+        weights[f"{name}.thresholds"] = prm.thresholds
+        weights[f"{name}.negative"] = prm.negative
+    again = run_functional(net, cut, weights=weights, inputs=base.outputs[INPUT], check=True)
+    assert base.oracle_match is True and again.oracle_match is True
+    for lay in net.layers:
+        np.testing.assert_array_equal(base.outputs[lay.name], again.outputs[lay.name])
+    for a, b in zip(base.layers, again.layers, strict=True):
+        if a.where == b.where == "core":
+            assert a.overflow_count == b.overflow_count, a.name
+    assert base.overflow_count > 0

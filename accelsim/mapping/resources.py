@@ -1,8 +1,8 @@
 """What a configuration costs and offers: BRAM36 estimate, peak compute and DDR bandwidth.
 
 The BRAM36 estimate (``accelsim check``) counts the on-chip memories of spec section 3: the
-line-buffer row slots, both weight banks and the output FIFO, each packed into RAMB36 blocks of
-the best aspect ratio. Peaks follow spec section 4.
+line-buffer row slots, both weight banks, the output FIFO and the fused pool's row buffer (spec
+7.1), each packed into RAMB36 blocks of the best aspect ratio. Peaks follow spec section 4.
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ class BramEstimate:
     weight_banks: int
     output_fifo: int
     available: int
+    pool_buffer: int = 0  # the fused pool's row buffer (spec 7.1), when core.fused_pool is on
 
     @property
     def total(self) -> int:
-        return self.line_buffer + self.weight_banks + self.output_fifo
+        return self.line_buffer + self.weight_banks + self.output_fifo + self.pool_buffer
 
     @property
     def fits(self) -> bool:
@@ -43,7 +44,8 @@ class BramEstimate:
 
 
 def bram_estimate(hw: HwConfig) -> BramEstimate:
-    """BRAM36 estimate: line-buffer row slots, both weight banks, the output FIFO."""
+    """BRAM36 estimate: line-buffer row slots, both weight banks, the output FIFO and, with
+    ``core.fused_pool``, the pool row buffer (spec 7.1)."""
     core = hw.core
     lb_width = core.ic_batch * core.feature_bits
     lb = hw.line_buffer.rows * bram36_for(
@@ -51,8 +53,12 @@ def bram_estimate(hw: HwConfig) -> BramEstimate:
     )
     wb_width = core.ic_batch * core.oc_batch * 9 * core.weight_bits
     wb = 2 * bram36_for(wb_width, ceil_div(hw.weight_buffer.bank_bytes * 8, wb_width))
-    fifo = bram36_for(core.oc_batch * core.feature_bits, hw.output_fifo.groups)
-    return BramEstimate(lb, wb, fifo, hw.board.bram36)
+    out_width = core.oc_batch * core.feature_bits
+    fifo = bram36_for(out_width, hw.output_fifo.groups)
+    pool = 0
+    if core.fused_pool:
+        pool = bram36_for(out_width, ceil_div(core.pool_buffer_bytes * 8, out_width))
+    return BramEstimate(lb, wb, fifo, hw.board.bram36, pool)
 
 
 def peak_ops_per_s(hw: HwConfig) -> float:

@@ -48,7 +48,7 @@ def check_rows(placement: Placement) -> dict[str, Any]:
             "ops": ops,
             "arithmetic_intensity": intensity,
         }
-        if p.where == "host":
+        if p.where in ("host", "fused"):
             row["host_cycles"] = p.host_cycles * batch
         else:
             roof = min(peak, intensity * bw)
@@ -60,6 +60,14 @@ def check_rows(placement: Placement) -> dict[str, Any]:
                     "passes": p.passes,
                     "n_ib": p.n_ib,
                     "n_ob": p.n_ob,
+                    "how": p.how() if p.where == "core" else "",
+                    "fits_by": list(p.fits_by),
+                    "kernel": p.kernel,
+                    "sub_kernels": p.sub_kernels,
+                    "groups": p.groups,
+                    "tiles": p.tiles,
+                    "strips": len(p.strips),
+                    "fused_pool": p.pool.name if p.pool is not None else "",
                     "ideal_cycles": p.ideal_cycles * batch,
                     "roofline_gops": roof / 1e9,
                     "bound": "compute" if peak <= intensity * bw else "memory",
@@ -79,6 +87,7 @@ def check_rows(placement: Placement) -> dict[str, Any]:
             "line_buffer": bram.line_buffer,
             "weight_banks": bram.weight_banks,
             "output_fifo": bram.output_fifo,
+            "pool_buffer": bram.pool_buffer,
             "total": bram.total,
             "available": bram.available,
             "fits": bram.fits,
@@ -87,6 +96,7 @@ def check_rows(placement: Placement) -> dict[str, Any]:
         "total": {
             "core_layers": len(core_rows),
             "host_layers": sum(r["where"] == "host" for r in rows),
+            "fused_layers": sum(r["where"] == "fused" for r in rows),
             "rejected_layers": sum(r["where"] == "rejected" for r in rows),
             "ideal_cycles": sum(r["ideal_cycles"] for r in core_rows),
             "ddr_bytes": sum(r["ddr_bytes"] for r in rows),
@@ -112,12 +122,12 @@ def format_check(report: dict[str, Any]) -> str:
     for r in report["layers"]:
         shape_in = "x".join(str(v) for v in r["in_shape"])
         shape_out = "x".join(str(v) for v in r["out_shape"])
-        if r["where"] == "host":
+        if r["where"] in ("host", "fused"):
             wb = f"{r['weight_bytes']}"
             rb = "-"
-            ideal = f"host {r['host_cycles']}"
+            ideal = f"host {r['host_cycles']}" if r["where"] == "host" else "fused"
             roof = "-"
-            bound = "host"
+            bound = r["where"]
         else:
             wb = f"{r['weight_bytes']}/{r['bank_bytes']}"
             rb = f"{r['row_bytes']}/{r['line_buffer_row_bytes']}"
@@ -132,6 +142,10 @@ def format_check(report: dict[str, Any]) -> str:
         if r["where"] == "rejected":
             for reason in r["reasons"]:
                 lines.append(f"      ! {reason}")
+        elif r["where"] == "core" and r["fits_by"]:
+            lines.append(f"      + fits by {', '.join(r['fits_by'])}: {r['how']}")
+        elif r["where"] == "fused":
+            lines.append(f"      + {r['reasons'][0].split(': ', 1)[1]}")
     t = report["total"]
     b = report["bram36"]
     lines.append("-" * len(head))
@@ -139,9 +153,10 @@ def format_check(report: dict[str, Any]) -> str:
         f"core layers {t['core_layers']}, host layers {t['host_layers']}, rejected "
         f"{t['rejected_layers']}; ideal core cycles {t['ideal_cycles']}; DDR bytes {t['ddr_bytes']}"
     )
+    pool = f" + pool buffer {b['pool_buffer']}" if b["pool_buffer"] else ""
     lines.append(
         f"BRAM36 estimate: line buffer {b['line_buffer']} + weight banks {b['weight_banks']} + "
-        f"output FIFO {b['output_fifo']} = {b['total']} of {b['available']} "
+        f"output FIFO {b['output_fifo']}{pool} = {b['total']} of {b['available']} "
         f"({'fits' if b['fits'] else 'DOES NOT FIT'})"
     )
     return "\n".join(lines)

@@ -16,7 +16,9 @@ from accelsim.cli import main
 from tests.config.test_corpus import HW_FILES, NET_FILES, ROOT, expected_lines
 
 PREFIX = "accelsim: error: "
-PRESETS = "pynq-z1, ultra96, zcu102, zedboard"
+PRESETS = (
+    "pynq-z1, pynq-z1-gen2, ultra96, ultra96-gen2, zcu102, zcu102-gen2, zedboard, zedboard-gen2"
+)
 ZOO = "dorefa-alexnet, dorefa-svhn, finn-cnv, resnet18, tiny, vgg16, vgg16-s2, yolov2-tiny"
 
 

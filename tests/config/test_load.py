@@ -19,7 +19,10 @@ from accelsim.config.load import (
 from accelsim.config.schema import HwConfig, field_paths
 from accelsim.errors import AccelsimError
 
-PRESETS = ["pynq-z1", "ultra96", "zcu102", "zedboard"]
+PRESETS = [
+    "pynq-z1", "pynq-z1-gen2", "ultra96", "ultra96-gen2", "zcu102", "zcu102-gen2", "zedboard",
+    "zedboard-gen2",
+]  # fmt: skip
 
 
 def test_bundled_presets() -> None:

@@ -96,6 +96,6 @@ def test_check_runs_for_every_zoo_network_on_every_preset(
     assert len(data["layers"]) == len(load_network(net).layers)
     assert "BRAM36 estimate" in text
     for r in data["layers"]:
-        assert r["where"] in ("core", "host", "rejected")
+        assert r["where"] in ("core", "host", "rejected", "fused")
         if r["where"] == "rejected":
             assert r["reasons"] and all(x.startswith(f"layer {r['name']}: ") for x in r["reasons"])
