@@ -695,7 +695,7 @@ def plot_sweep(
         if n_bad:
             notes.append(f"{n_bad} invalid/rejected points omitted")
         if over and not all_points:
-            notes.append(f"{len(over)} points over the part's BRAM36 omitted")
+            notes.append(f"{len(over)} over the part's BRAM36 omitted")
         head = title or f"{label_for(y).split(' (')[0]} vs {x}"
         ax.set_title(head + (f"\n({'; '.join(notes)})" if notes else ""), fontsize=10)
         if (by is not None and groups) or (all_points and over):

@@ -279,7 +279,7 @@ def test_sweep_plot_drops_points_over_the_part_unless_all(files: dict[str, Path]
     (line,) = ax.get_lines()
     fit = [r for r in ok if r["bram_fits"]]
     assert [float(v) for v in line.get_ydata()] == [best(fit, c) for c in (100, 200, 300)]
-    assert f"{len(over)} points over the part's BRAM36 omitted" in ax.get_title()
+    assert f"{len(over)} over the part's BRAM36 omitted" in ax.get_title()
     assert not ax.collections
     ax = plots.plot_sweep(
         table, _ax(), x="clock_mhz", y="fps", where=["network=finn-cnv"], all_points=True
