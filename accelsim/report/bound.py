@@ -27,6 +27,7 @@ BOUNDS: dict[str, str] = {
     "output": "the PE array waited for room in the output FIFO (port not saturated)",
     "drain": "the pipeline and the last writes after the last PE cycle dominate",
     "host": "the layer runs on the host (ARM) model",
+    "fused": "a max-pool run inside the conv before it (spec 7.1): its time is that conv's",
 }
 
 #: Share of a layer's cycles in which the AXI port must carry a grant for its idle time to be
@@ -39,7 +40,8 @@ _IDLE_CAUSES = ("weights", "input", "output")
 def measured_bound(layer: Mapping[str, Any]) -> str:
     """The measured limiter of one layer report.
 
-    Rule. A host layer is ``host``. A core layer's cycles split exactly (spec 4:
+    Rule. A host layer is ``host``; a pool fused into the conv before it (spec 7.1) is
+    ``fused`` (it has no cycles of its own). A core layer's cycles split exactly (spec 4:
     ``cycles = busy + stalls + drain``) into three shares:
 
     - useful  = ``pe_busy_cycles x mapping_efficiency``: what the array would need with no channel
@@ -60,8 +62,8 @@ def measured_bound(layer: Mapping[str, Any]) -> str:
 
     A report without ``port_busy_in_layer_cycles`` (older files) never gives ``memory``.
     """
-    if layer.get("kind") == "host":
-        return "host"
+    if layer.get("kind") in ("host", "fused"):
+        return str(layer["kind"])
     cycles = int(layer["cycles"])
     busy = int(layer["pe_busy_cycles"])
     eff = float(layer["mapping_efficiency"])
@@ -85,11 +87,12 @@ def measured_bound(layer: Mapping[str, Any]) -> str:
 def cycle_shares(layer: Mapping[str, Any]) -> dict[str, float]:
     """A core layer's cycles as fractions: useful, mapping, weights, input, output, drain.
 
-    They sum to 1 (spec 4's accounting); all zero for a layer of zero cycles or a host layer.
+    They sum to 1 (spec 4's accounting); all zero for a layer of zero cycles or a host or fused
+    layer.
     """
     keys = ("useful", "mapping", "weights", "input", "output", "drain")
     cycles = int(layer.get("cycles", 0))
-    if layer.get("kind") == "host" or cycles <= 0:
+    if layer.get("kind") != "core" or cycles <= 0:
         return dict.fromkeys(keys, 0.0)
     busy = int(layer["pe_busy_cycles"])
     eff = float(layer["mapping_efficiency"])

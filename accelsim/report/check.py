@@ -50,6 +50,9 @@ def check_rows(placement: Placement) -> dict[str, Any]:
             "ops": ops,
             "arithmetic_intensity": intensity,
         }
+        if p.where == "core":
+            row["how"] = p.how()  # kernel, sub-kernels, passes, tiles, strips, fused pool
+            row["fits_by"] = list(p.fits_by)
         if p.where == "host":
             row["host_cycles"] = p.host_cycles * batch
         else:
@@ -72,7 +75,7 @@ def check_rows(placement: Placement) -> dict[str, Any]:
     core_rows = [r for r in rows if r["where"] == "core"]
     fixes: dict[str, Any] = {}  # the smallest setting of each limit that every layer fits
     for p in placement.plans:
-        for path, value in p.extra.get("fixes", {}).items():
+        for path, value in p.fixes:
             fixes[path] = max(fixes.get(path, value), value)
     return {
         "network": net.name,

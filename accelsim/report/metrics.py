@@ -127,6 +127,13 @@ class SimResult:
                 return lay
         raise KeyError(name)
 
+    def to_pandas(self) -> Any:
+        """The per-layer reports as a ``pandas.DataFrame`` indexed by layer name (needs pandas;
+        :mod:`accelsim.report.frame`)."""
+        from accelsim.report.frame import layers_frame
+
+        return layers_frame(self.layers)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON report: ``{network, hw, clock_mhz, layers, total}``."""
         return {

@@ -161,6 +161,9 @@ RUN_KNOWN = {
     "port_busy_in_layer_cycles", "achieved_bandwidth_gbps", "ddr_efficiency", "passes",
     "row_hits", "row_misses", "refresh_ddr_cycles", "arithmetic_intensity", "attainable_gops",
     "roofline_bound", "bound",
+    # how a core layer ran (spec 7.5): the how column says it in words; JSON/CSV have each key
+    "how", "reason", "kernel", "sub_kernels", "packed_1x1", "groups", "tiles", "strips",
+    "machine_passes", "fused_pool",
 }  # fmt: skip
 _OCCUPANCY_SUFFIXES = ("_max_bytes", "_mean_bytes", "_max_groups", "_mean_groups",
                        "_max_requests", "_mean_requests")  # fmt: skip
@@ -202,6 +205,7 @@ def run_columns(layers: Sequence[Mapping[str, Any]]) -> list[Column]:
         Column("port", _core_only(lambda r: _share(r, "port_busy_in_layer_cycles")), 6),
         Column("roofline", lambda r: str(r.get("roofline_bound", "")), 5, left=True),
         Column("bound", lambda r: str(r.get("bound", "")), 0, left=True),
+        Column("how", lambda r: str(r.get("how", "")), 7, left=True),
     ]
     known = RUN_KNOWN | {k for r in layers for k in r if k.endswith(_OCCUPANCY_SUFFIXES)}
     return cols + _extra_columns(layers, known, 9)
@@ -255,7 +259,7 @@ CHECK_KNOWN = {
     "index", "name", "type", "op", "in_shape", "out_shape", "in_bits", "weight_bits",
     "out_bits", "where", "reasons", "weight_bytes", "ddr_bytes", "ops", "arithmetic_intensity",
     "host_cycles", "bank_bytes", "row_bytes", "line_buffer_row_bytes", "passes", "n_ib", "n_ob",
-    "ideal_cycles", "roofline_gops", "roofline_bound",
+    "ideal_cycles", "roofline_gops", "roofline_bound", "how", "fits_by",
 }  # fmt: skip
 
 
@@ -266,7 +270,7 @@ def _shape(key: str) -> Callable[[Mapping[str, Any]], str]:
 def _check_core(
     fn: Callable[[Mapping[str, Any]], str], host: str = "-"
 ) -> Callable[[Mapping[str, Any]], str]:
-    return lambda r: host if r["where"] == "host" else fn(r)
+    return lambda r: fn(r) if r["where"] in ("core", "rejected") else host
 
 
 def check_columns(rows: Sequence[Mapping[str, Any]]) -> list[Column]:
@@ -290,16 +294,17 @@ def check_columns(rows: Sequence[Mapping[str, Any]]) -> list[Column]:
         Column(
             "ideal cyc",
             lambda r: (
-                f"host {r['host_cycles']}" if r["where"] == "host" else str(r["ideal_cycles"])
+                f"host {r['host_cycles']}"
+                if r["where"] == "host"
+                else str(r.get("ideal_cycles", ""))
             ),
             1,
         ),
         Column("DDR bytes", _int("ddr_bytes"), 6),
         Column("ops/B", _num("arithmetic_intensity", ".1f"), 6),
         Column("roof GOPS", _check_core(_num("roofline_gops", ".1f")), 3),
-        Column(
-            "roofline", _check_core(lambda r: str(r["roofline_bound"]), host="host"), 2, left=True
-        ),  # fmt: skip
+        Column("roofline", _check_core(lambda r: str(r["roofline_bound"]), host=""), 2, left=True),
+        Column("how", lambda r: str(r.get("how", "")), 7, left=True),
     ]
     return cols + _extra_columns(rows, CHECK_KNOWN, 9)
 
@@ -326,7 +331,10 @@ def format_check(report: Mapping[str, Any], *, width: int | None = None, wide: b
     if fixes:
         lines += _wrap(
             "to fit every rejected layer: "
-            + ", ".join(f"set {path} >= {value}" for path, value in fixes.items()),
+            + ", ".join(
+                f"set {path}=true" if value is True else f"set {path} >= {value}"
+                for path, value in fixes.items()
+            ),
             width,
         )
     t = report["total"]

@@ -11,7 +11,7 @@ from accelsim.cli import main
 from accelsim.config.load import list_presets, load_hw
 from accelsim.mapping import bram36_for, bram_estimate, place_network
 from accelsim.network import list_zoo, load_network
-from accelsim.report.check import check_rows
+from accelsim.report.check import check_rows, format_check
 
 
 def _row(report: dict, name: str) -> dict:
@@ -99,6 +99,23 @@ def test_rejections_suggest_the_smallest_setting_that_fits() -> None:
     )
     assert many["fixes"] == {"output_fifo.groups": 2, "weight_buffer.bank_bytes": 1152}
     assert accelsim.check("tiny", "zedboard")["fixes"] == {}
+    serial = accelsim.check("vgg16-s2", "zedboard", core__bit_serial=False)
+    assert serial["fixes"] == {"core.bit_serial": True}
+    assert "to fit every rejected layer: set core.bit_serial=true" in format_check(serial)
+
+
+def test_suggested_settings_fit_generation2_limits() -> None:
+    """fc6 of vgg16 with tiling and strips: one ob batch's weights and one column's row exceed
+    the buffers; the suggested sizes are exactly what fc6 needs."""
+    gen2 = {"core.kernel_decomposition": True, "weight_buffer.tiling": True,
+            "line_buffer.column_strips": True}  # fmt: skip
+    report = accelsim.check("vgg16", "zedboard", overrides=gen2)
+    fixes = report["fixes"]
+    assert fixes == {"weight_buffer.bank_bytes": 451584, "line_buffer.row_bytes": 6272}
+    assert accelsim.check("vgg16", "zedboard", overrides={**gen2, **fixes})["fixes"] == {}
+    for path, value in fixes.items():
+        short = accelsim.check("vgg16", "zedboard", overrides={**gen2, **fixes, path: value - 1})
+        assert set(short["fixes"]) == {path}
 
 
 def test_bram_estimate_zedboard(zed) -> None:  # type: ignore[no-untyped-def]

@@ -68,12 +68,15 @@ def test_narrow_table_names_what_it_leaves_out(resnet: SimResult) -> None:
 
 
 def test_unknown_report_keys_get_columns(resnet: SimResult) -> None:
-    """How a layer ran (keys a later machine adds) shows without this module knowing them."""
+    """Keys a later report adds show without this module knowing them; how a layer ran
+    (spec 7.5) is the how column."""
     d = resnet.to_dict()
-    d["layers"] = [dict(lay, tiles=2, fused_pool=lay["kind"] == "core") for lay in d["layers"]]
+    d["layers"] = [dict(lay, dsp_slices=2, note=lay["kind"]) for lay in d["layers"]]
     text = format_run(d, width=80, wide=True)
     head = next(line for line in text.splitlines() if line.split()[:2] == ["#", "layer"])
-    assert "tiles" in head.split() and "fused_pool" in head.split()
+    assert "dsp_slices" in head.split() and "note" in head.split() and "how" in head.split()
+    row = next(line for line in text.splitlines() if " layer1_0_conv1 " in line)
+    assert "conv 3x3" in row
 
 
 @pytest.mark.parametrize("width", [80, 200])
