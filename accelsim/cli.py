@@ -33,6 +33,21 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="host layers are errors")
     p.add_argument("--weight-bits", type=int, default=None, help="bits for imported CSV/ONNX")
     p.add_argument("--act-bits", type=int, default=None, help="bits for imported CSV/ONNX")
+    _add_csv_padding(p)
+
+
+def _add_csv_padding(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--csv-padding", choices=("none", "infer"), default=None,
+        help="SCALE-Sim CSV: none (SCALE-Sim's own arithmetic, default) or infer each row's "
+        "padding from the next row's IFMAP",
+    )  # fmt: skip
+
+
+def _add_wide(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--wide", action="store_true", help="show every table column whatever the terminal width"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,13 +55,35 @@ def build_parser() -> argparse.ArgumentParser:
         prog="accelsim",
         description="Cycle-level simulator of a low-bit FPGA 3x3-conv CNN accelerator.",
     )
+    from accelsim import __version__
+
+    parser.add_argument("--version", action="version", version=f"accelsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list bundled networks and board presets")
+    p = sub.add_parser(
+        "list",
+        help="list bundled networks and board presets, or the settable config fields",
+        description="accelsim list: bundled networks and board presets; accelsim list fields: "
+        "every config field --set and --vary accept, with type, unit, range, default, meaning.",
+    )
+    p.add_argument("what", nargs="?", choices=("all", "fields"), default="all")
+    p.add_argument("--json", action="store_true", help="fields: print them as JSON")
+    _add_wide(p)
     p = sub.add_parser("check", help="per-layer static analysis: placement, limits, roofline")
     _add_common(p)
     p.add_argument("--json", type=Path, default=None, help="write the table as JSON")
+    p.add_argument(
+        "--fail-on", choices=("rejected", "host", "none"), default=None,
+        help="exit status 2 when a layer is rejected (default), also when one runs on the host "
+        "(host; as --strict), or never (none)",
+    )  # fmt: skip
+    _add_wide(p)
     p = sub.add_parser("run", help="simulate a network cycle by cycle and report per layer")
     _add_common(p)
+    _add_wide(p)
+    p.add_argument(
+        "--html", type=Path, default=None, metavar="F.html",
+        help="write a one-page HTML report (tables and plots, self-contained)",
+    )  # fmt: skip
     p.add_argument("--json", type=Path, default=None, help="write the report as JSON")
     p.add_argument("--csv", type=Path, default=None, help="write the per-layer table as CSV")
     p.add_argument("--occupancy", type=Path, default=None, help="write occupancy traces (.npz)")
@@ -75,7 +112,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print only totals")
     _add_sweep(sub)
     _add_plot(sub)
+    _add_report(sub)
     return parser
+
+
+def _add_report(sub: Any) -> None:
+    p = sub.add_parser(
+        "report",
+        help="one self-contained HTML page from a run JSON or a sweep CSV",
+        description="INPUT is `accelsim run --json` output (per-layer table, stall breakdown, "
+        "utilisation, occupancy with --occupancy, roofline, DDR, host layers) or `accelsim sweep` "
+        "output (curves, Pareto front, points that do not fit marked).",
+    )
+    p.add_argument("input", type=Path, metavar="INPUT", help="run.json or sweep.csv")
+    p.add_argument("-o", "--out", type=Path, required=True, metavar="F.html")
+    p.add_argument(
+        "--occupancy", type=Path, default=None, metavar="F.npz",
+        help="run: occupancy traces (accelsim run --occupancy) for the occupancy plot",
+    )  # fmt: skip
+    p.add_argument(
+        "--layers", default=None, metavar="A:B",
+        help="run: occupancy layer range (default: around the layer with the most stalls)",
+    )  # fmt: skip
+    p.add_argument(
+        "--all", action="store_true", help="sweep: also plot points that do not fit the part"
+    )
+    p.add_argument("--title", default=None)
 
 
 def _add_sweep(sub: Any) -> None:
@@ -111,6 +173,7 @@ def _add_sweep(sub: Any) -> None:
     p.add_argument("--strict", action="store_true", help="host layers are errors")
     p.add_argument("--weight-bits", type=int, default=None, help="bits for imported CSV/ONNX")
     p.add_argument("--act-bits", type=int, default=None, help="bits for imported CSV/ONNX")
+    _add_csv_padding(p)
 
 
 PLOT_KINDS = ("utilization", "occupancy", "roofline", "sweep", "pareto")
@@ -119,13 +182,13 @@ PLOT_KINDS = ("utilization", "occupancy", "roofline", "sweep", "pareto")
 def _add_plot(sub: Any) -> None:
     p = sub.add_parser(
         "plot",
-        help="plot a run JSON, occupancy .npz or sweep CSV to PNG/SVG",
+        help="plot a run JSON, occupancy .npz or sweep CSV to PNG/SVG/PDF",
         description="utilization, roofline: INPUT is `accelsim run --json` output; occupancy: "
         "`accelsim run --occupancy` output; sweep, pareto: `accelsim sweep` output.",
     )
     p.add_argument("kind", choices=PLOT_KINDS)
     p.add_argument("input", type=Path)
-    p.add_argument("--out", type=Path, required=True, help="FILE.png or FILE.svg")
+    p.add_argument("--out", type=Path, required=True, help="FILE.png, FILE.svg or FILE.pdf")
     p.add_argument("--title", default=None)
     p.add_argument("--layers", default=None, metavar="A:B", help="occupancy: layer index range")
     p.add_argument("--x", default=None, help="sweep: varied parameter; pareto: column (bram36)")
@@ -141,14 +204,27 @@ def _add_plot(sub: Any) -> None:
     p.add_argument(
         "--agg", choices=("max", "min", "mean"), default="max", help="sweep: over other parameters"
     )
+    p.add_argument(
+        "--all", action="store_true",
+        help="sweep, pareto: also draw points that do not fit the part (marked); default: drop them",
+    )  # fmt: skip
 
 
 def _network_options(args: argparse.Namespace) -> dict[str, Any]:
     opts: dict[str, Any] = {}
+    nets = getattr(args, "networks", None) or [args.network]
+    if getattr(args, "csv_padding", None) is not None:
+        not_csv = [n for n in nets if not str(n).lower().endswith(".csv")]
+        if not_csv:
+            raise AccelsimError(
+                f"--csv-padding applies to SCALE-Sim CSV networks only, not {', '.join(not_csv)}"
+            )
     if args.weight_bits is not None:
         opts["weight_bits"] = args.weight_bits
     if args.act_bits is not None:
         opts["act_bits"] = args.act_bits
+    if getattr(args, "csv_padding", None) is not None:
+        opts["padding"] = args.csv_padding
     return opts
 
 
@@ -187,6 +263,20 @@ def cmd_list(args: argparse.Namespace) -> int:
     from accelsim.config.load import list_presets, load_hw
     from accelsim.network import list_zoo, load_network
 
+    if args.what == "fields":
+        from accelsim.config.fields import describe_fields
+
+        infos = describe_fields()
+        if args.json:
+            print(json.dumps([i.to_dict() for i in infos], indent=2))
+        else:
+            from accelsim.report.table import format_fields
+
+            print(format_fields(infos, wide=args.wide))
+        return 0
+    if args.json:
+        raise AccelsimError("--json applies to accelsim list fields only")
+
     print("networks:")
     for name in list_zoo():
         net = load_network(name)
@@ -200,17 +290,27 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """Print the table (and write --json); then the gate: exit 2 listing every rejected layer
+    (--fail-on rejected, the default) and also every host layer (--fail-on host, or --strict)."""
     from accelsim.mapping import place_network
     from accelsim.report.check import check_rows, format_check
 
+    if args.strict and args.fail_on not in (None, "host"):
+        raise AccelsimError(
+            f"--strict means --fail-on host; it contradicts --fail-on {args.fail_on}"
+        )
+    fail_on = "host" if args.strict else (args.fail_on or "rejected")
     net, hw = _load(args)
     placement = place_network(net, hw, strict=args.strict)
     report = check_rows(placement)
-    print(format_check(report))
+    print(format_check(report, wide=args.wide))
     if args.json is not None:
         _write_json(args.json, report)
-    if args.strict and placement.problems:
-        raise AccelsimError(placement.problems)
+    failing = {"rejected": ("rejected",), "host": ("rejected", "host"), "none": ()}[fail_on]
+    problems = [r for p in placement.plans if p.where in failing for r in p.reasons]
+    if problems:
+        sys.stdout.flush()
+        raise AccelsimError(problems)
     return 0
 
 
@@ -251,7 +351,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if problems:
             raise AccelsimError(problems)
     result = run_placement(placement, record_occupancy=True)
-    print(format_run(result, quiet=args.quiet))
+    print(format_run(result, quiet=args.quiet, wide=args.wide))
     if args.json is not None:
         write_json(result, args.json)
     if args.csv is not None:
@@ -262,6 +362,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         from accelsim.report.vcd import write_vcd
 
         write_vcd(result, args.vcd)
+    if args.html is not None:
+        from accelsim.report.html import write_html
+
+        write_html(result, args.html)
     if args.functional:
         from accelsim.functional import functional_command
 
@@ -316,7 +420,18 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     out = plots.plot_command(
         args.kind, args.input, args.out, title=args.title, layers=args.layers, x=args.x,
-        y=args.y, by=args.by, where=args.where, agg=args.agg,
+        y=args.y, by=args.by, where=args.where, agg=args.agg, all_points=args.all,
+    )  # fmt: skip
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from accelsim.report.html import report_command
+
+    out = report_command(
+        args.input, args.out, occupancy=args.occupancy, layers=args.layers,
+        all_points=args.all, title=args.title,
     )  # fmt: skip
     print(f"wrote {out}")
     return 0
@@ -331,6 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cmd_run,
         "sweep": cmd_sweep,
         "plot": cmd_plot,
+        "report": cmd_report,
     }
     try:
         return handlers[args.command](args)

@@ -964,29 +964,38 @@ class _Run:
 
 
 def run_functional(
-    network: Network,
-    hw: HwConfig,
+    network: Network | str | Path,
+    hw: HwConfig | str | Path,
     *,
     inputs: str | Path | np.ndarray | Mapping[str, Any] | None = None,
     weights: str | Path | Mapping[str, Any] | None = None,
     seed: int = 0,
     check: bool = False,
+    overrides: Mapping[str, Any] | None = None,
 ) -> FunctionalResult:
     """Compute every layer of ``network`` on ``hw`` bit for bit (module docstring).
 
     Args:
-        network: the network (its ``batch`` images are computed).
-        hw: the machine; its ``core.*`` numbers define the core layers' datapath.
+        network: the network, as :func:`accelsim.simulate` takes it: a zoo name, a file path or
+            a :class:`Network` (its ``batch`` images are computed).
+        hw: the machine: a preset name, a YAML path or a :class:`HwConfig`; its ``core.*``
+            numbers define the core layers' datapath.
         inputs: input codes (.npz path, mapping or array, :func:`load_inputs`); default: seeded
             random codes in ``[0, 2^input_bits - 1]``.
         weights: per-layer weights and thresholds (.npz path or mapping, :func:`load_weights`);
             default: the imported model's, else seeded random ones.
         seed: seed of ``numpy.random.default_rng`` for the random input and parameters.
         check: compare every core layer with the numpy oracle.
+        overrides: config fields to override, ``{"core.accumulator_bits": 12}``.
 
     Raises:
         AccelsimError: a layer the core cannot run (rejected), or bad input / weight files.
     """
+    from accelsim.config.load import load_hw
+    from accelsim.network import load_network
+
+    network = load_network(network)
+    hw = load_hw(hw, overrides or None)
     placement = place_network(network, hw)
     placement.check()
     if not 1 <= network.input_bits <= KERNEL_MAX_BITS:

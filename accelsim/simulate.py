@@ -22,7 +22,7 @@ from accelsim.network import load_network
 from accelsim.network.model import Network
 from accelsim.report.metrics import SimResult, build_result
 
-__all__ = ["SimResult", "run_placement", "simulate"]
+__all__ = ["SimResult", "check", "run_placement", "simulate"]
 
 
 def run_placement(
@@ -49,13 +49,8 @@ def _split_overrides(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return run, cfg
 
 
-def simulate(network: Network | str, hw: HwConfig | str, **kwargs: Any) -> SimResult:
-    """Simulate ``network`` (name, path or Network) on ``hw`` (preset, path or HwConfig).
-
-    Keyword overrides are config fields with dots written as double underscores or passed as a
-    mapping via ``overrides={"core.ic_batch": 8}``; ``batch=``, ``strict=`` and
-    ``record_occupancy=`` control the run.
-    """
+def _place(network: Network | str, hw: HwConfig | str, kwargs: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Load and place, as :func:`simulate` and :func:`check` take their arguments."""
     run, cfg = _split_overrides(dict(kwargs))
     net = load_network(network)
     hwc = load_hw(hw, cfg or None)
@@ -64,5 +59,30 @@ def simulate(network: Network | str, hw: HwConfig | str, **kwargs: Any) -> SimRe
         if not isinstance(batch, int) or batch < 1:
             raise AccelsimError(f"batch must be an integer >= 1, got {batch!r}")
         net = net.with_batch(batch)
-    placement = place_network(net, hwc, strict=bool(run.get("strict", False)))
+    return place_network(net, hwc, strict=bool(run.get("strict", False))), run
+
+
+def simulate(network: Network | str, hw: HwConfig | str, **kwargs: Any) -> SimResult:
+    """Simulate ``network`` (name, path or Network) on ``hw`` (preset, path or HwConfig).
+
+    Keyword overrides are config fields with dots written as double underscores or passed as a
+    mapping via ``overrides={"core.ic_batch": 8}``; ``batch=``, ``strict=`` and
+    ``record_occupancy=`` control the run.
+    """
+    placement, run = _place(network, hw, kwargs)
     return run_placement(placement, record_occupancy=bool(run.get("record_occupancy", True)))
+
+
+def check(network: Network | str, hw: HwConfig | str, **kwargs: Any) -> dict[str, Any]:
+    """The static analysis of ``accelsim check`` as plain data (what ``check --json`` writes).
+
+    Arguments as :func:`simulate`'s (``record_occupancy=`` has no effect). Never raises for a
+    layer that cannot run: such a layer has ``where == "rejected"`` and its ``reasons``, and
+    ``fixes`` maps each broken limit to the smallest setting with which every layer fits it.
+    Per layer: shape, placement, weight and row bytes against their buffers, ideal cycles, DDR
+    bytes, arithmetic intensity and roofline; for the machine, the BRAM36 estimate.
+    """
+    from accelsim.report.check import check_rows
+
+    placement, _ = _place(network, hw, kwargs)
+    return check_rows(placement)

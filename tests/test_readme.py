@@ -6,6 +6,8 @@ import re
 import shlex
 from pathlib import Path
 
+import pytest
+
 from accelsim.cli import main
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
@@ -40,4 +42,11 @@ def test_shell_examples_run(tmp_path: Path, monkeypatch) -> None:  # type: ignor
         args = shlex.split(line)[1:]
         if args[0] == "sweep":
             args = [*args, "--jobs", "1"]
+        if args == ["--version"]:  # argparse prints the version and exits 0
+            with pytest.raises(SystemExit) as exc:
+                main(args)
+            assert exc.value.code == 0, line
+            continue
         assert main(args) == 0, line
+    for written in ("run.html", "report.html", "sweep.html", "occ.pdf"):
+        assert (tmp_path / written).stat().st_size > 10_000, written

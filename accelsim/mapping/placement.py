@@ -14,7 +14,9 @@ A layer is placed on
   the threshold unit), modelled on the Zynq's ARM cores, or an error for each in strict mode;
 - ``rejected``: a core candidate that breaks a limit of the core (weight bank, line-buffer row or
   rows, bit widths without ``core.bit_serial``, FIFO or grant smaller than one pixel's groups).
-  The reason names the layer, the limit and both numbers.
+  The reason names the layer, the limit, both numbers and the smallest setting of that limit
+  that fits (``set line_buffer.row_bytes >= 7168``); ``LayerPlan.fixes`` holds the same
+  settings as ``(path, value)`` pairs.
 
 The exact rules of the generation-2 options (pass order, tiles, strips, the fused pool's
 emission order) are in the README's "Generation-2 options" section. This module also computes
@@ -84,6 +86,7 @@ class LayerPlan:
     pool: PoolSpec | None = None
     fused_into: str = ""  # where == "fused": the conv this pool runs in
     fits_by: tuple[str, ...] = ()  # the generation-2 options this layer needs to run on the core
+    fixes: tuple[tuple[str, int | bool], ...] = ()  # rejected: the smallest setting that fits
     in_group_bytes: int = 0
     out_group_bytes: int = 0
     row_bytes: int = 0  # one input row of one group in the line buffer
@@ -265,24 +268,34 @@ def place_layer(index: int, lay: Layer, hw: HwConfig, strict: bool = False) -> L
     slot = hw.line_buffer.row_bytes
     reasons = []
     fits_by: list[str] = []
+    fixes: dict[str, int | bool] = {}  # the smallest setting of each broken limit that fits
     name = f"layer {lay.name}"
+
+    def fix(path: str, value: int) -> str:
+        fixes[path] = value
+        return f"set {path} >= {value}"
+
     if lay.type == "fc" or k != 3 or g != 1:
         fits_by.append("kernel_decomposition")
     if packed:
         fits_by.append("pack_1x1")
     if hw.line_buffer.rows < k:
-        reasons.append(f"{name}: line_buffer.rows {hw.line_buffer.rows} < kernel {k}")
+        reasons.append(
+            f"{name}: line_buffer.rows {hw.line_buffer.rows} < kernel {k} "
+            f"({fix('line_buffer.rows', k)})"
+        )
     tile_obs, tiles = n_ob, 1
     if n_ob * wob > bank:
         if not hw.weight_buffer.tiling:
             what = "weights" if g == 1 else "weights of one group"
             reasons.append(
-                f"{name}: {what} {n_ob * wob} bytes exceed weight_buffer.bank_bytes {bank}"
+                f"{name}: {what} {n_ob * wob} bytes exceed weight_buffer.bank_bytes {bank} "
+                f"({fix('weight_buffer.bank_bytes', n_ob * wob)})"
             )
         elif wob > bank:
             reasons.append(
                 f"{name}: tile of one ob batch still exceeds the bank: {wob} > "
-                f"weight_buffer.bank_bytes {bank}"
+                f"weight_buffer.bank_bytes {bank} ({fix('weight_buffer.bank_bytes', wob)})"
             )
         else:
             tile_obs = bank // wob
@@ -293,20 +306,28 @@ def place_layer(index: int, lay: Layer, hw: HwConfig, strict: bool = False) -> L
         if not hw.line_buffer.column_strips:
             reasons.append(
                 f"{name}: input row {row_bytes} bytes (width {w} x {n_ib * core.ic_batch} "
-                f"channels x {lay.in_bits} bits) exceeds line_buffer.row_bytes {slot}"
+                f"channels x {lay.in_bits} bits) exceeds line_buffer.row_bytes {slot} "
+                f"({fix('line_buffer.row_bytes', row_bytes)})"
             )
         else:
             cut = column_strips(w, wo, k, s, p, slot // (n_ib * in_group))
             if cut is None:
                 lo, hi = read_columns(w, 0, 0, k, s, p)
+                widest = max(  # the widest one-column strip (windows clip at the edges)
+                    b - a + 1 for a, b in (read_columns(w, x, x, k, s, p) for x in range(wo))
+                )
+                need = widest * n_ib * in_group
                 reasons.append(
                     f"{name}: a strip of one output column needs "
-                    f"{(hi - lo + 1) * n_ib * in_group} bytes > line_buffer.row_bytes {slot}"
+                    f"{(hi - lo + 1) * n_ib * in_group} bytes > line_buffer.row_bytes {slot} "
+                    f"({fix('line_buffer.row_bytes', need)})"
                 )
             else:
                 strips = cut
                 fits_by.append("column_strips")
     if not core.bit_serial:
+        if lay.in_bits > core.feature_bits or lay.weight_bits > core.weight_bits:
+            fixes["core.bit_serial"] = True
         if lay.in_bits > core.feature_bits:
             reasons.append(
                 f"{name}: {lay.in_bits}-bit input exceeds core.feature_bits {core.feature_bits} "
@@ -320,12 +341,13 @@ def place_layer(index: int, lay: Layer, hw: HwConfig, strict: bool = False) -> L
     if hw.output_fifo.groups < tile_obs:
         reasons.append(
             f"{name}: output_fifo.groups {hw.output_fifo.groups} is smaller than one output "
-            f"pixel ({tile_obs} groups)"
+            f"pixel ({tile_obs} groups; {fix('output_fifo.groups', tile_obs)})"
         )
     if hw.axi.grant_bytes < max(in_group, out_group):
+        group = max(in_group, out_group)
         reasons.append(
             f"{name}: axi.grant_bytes {hw.axi.grant_bytes} is smaller than one pixel group "
-            f"({max(in_group, out_group)} bytes)"
+            f"({group} bytes; {fix('axi.grant_bytes', group)})"
         )
     step_ob = d * d * steps * passes
     return LayerPlan(
@@ -334,6 +356,7 @@ def place_layer(index: int, lay: Layer, hw: HwConfig, strict: bool = False) -> L
         kernel=k, stride=s, padding=p, groups=g,
         n_ib=n_ib, n_ob=n_ob, passes=passes, sub_kernels=d * d, packed=packed, steps=steps,
         tile_obs=tile_obs, tiles=tiles, strips=strips, fits_by=tuple(fits_by),
+        fixes=tuple(fixes.items()),
         in_group_bytes=in_group, out_group_bytes=out_group,
         row_bytes=row_bytes, weight_bytes=weight_bytes, ob_weight_bytes=wob,
         in_bytes=h * w * g * n_ib * in_group,

@@ -17,9 +17,12 @@ is depthwise as SCALE-Sim reads it (one single-channel conv per channel): ``grou
 and ``out_channels = Channels * Num Filter``. Fully connected rows (1x1 IFMAP, 1x1 filter) stay
 1x1 convs.
 
-Padding rule. SCALE-Sim itself never pads: its output is ``floor((IFMAP - Filter) / Stride) + 1``.
-Real networks do pad, and files written from them chain rows: a 3x3 stride-1 row on 56x56 is
-followed by another 56x56 row. So the padding of a row is the smallest ``p`` in
+Padding. By default (``padding="none"``) every row follows SCALE-Sim's own arithmetic: no
+padding, output ``floor((IFMAP - Filter) / Stride) + 1``, so a comparison with SCALE-Sim on the
+same file compares the same layers. ``padding="infer"`` (``--csv-padding infer``) recovers the
+padding of the network the file was written from: real networks do pad, and files written from
+them chain rows (a 3x3 stride-1 row on 56x56 is followed by another 56x56 row). The inferred
+padding of a row is the smallest ``p`` in
 ``0 .. Filter // 2`` for which ``floor((IFMAP + 2p - Filter) / Stride) + 1`` equals the next
 row's IFMAP (height and width); failing that, the IFMAP of the first later row whose Channels
 equal this row's output channels (a ResNet shortcut row may sit in between); failing that
@@ -52,6 +55,8 @@ COLUMNS = (
     "Num Filter", "Strides",
 )  # fmt: skip
 _SPLIT_STRIDES = ("Stride Height", "Stride Width")
+#: How a row's padding is chosen: SCALE-Sim's own arithmetic (none) or inferred from the file.
+PADDING_MODES = ("none", "infer")
 
 
 def _norm(text: str) -> str:
@@ -65,10 +70,18 @@ def load_scalesim_csv(
     act_bits: int = 2,
     input_bits: int = 8,
     batch: int = 1,
+    padding: str = "none",
 ) -> Network:
-    """Import a SCALE-Sim topology CSV as a chain of conv layers (see the module docstring)."""
+    """Import a SCALE-Sim topology CSV as a chain of conv layers (see the module docstring).
+
+    ``padding``: ``"none"`` (SCALE-Sim's arithmetic, the default) or ``"infer"``.
+    """
     p = Path(path)
     src = str(p)
+    if padding not in PADDING_MODES:
+        raise AccelsimError(
+            f"{src}: padding must be one of {', '.join(PADDING_MODES)}, got {padding!r}"
+        )
     for key, v in (
         ("weight_bits", weight_bits),
         ("act_bits", act_bits),
@@ -85,7 +98,7 @@ def load_scalesim_csv(
     except (UnicodeDecodeError, OSError) as e:
         raise AccelsimError(f"{src}: cannot read the file as text ({type(e).__name__})") from None
     rows = _parse(text, src)
-    return _build(rows, src, p.stem, weight_bits, act_bits, input_bits, batch)
+    return _build(rows, src, p.stem, weight_bits, act_bits, input_bits, batch, padding)
 
 
 class _Row:
@@ -182,7 +195,7 @@ def _out_channels(r: _Row) -> int:
 
 
 def _padding(rows: list[_Row], i: int) -> int:
-    """The padding rule of the module docstring."""
+    """The inferred padding of the module docstring (``padding="infer"``)."""
     r = rows[i]
     sizes = [
         (p, (conv_out(r.h, r.fh, r.sh, p), conv_out(r.w, r.fw, r.sw, p)))
@@ -205,13 +218,14 @@ def _build(
     act_bits: int,
     input_bits: int,
     batch: int,
+    padding: str = "none",
 ) -> Network:
     layers: list[Layer] = []
     prev_out: tuple[int, int, int] | None = None
     runs: list[tuple[tuple[int, int, int], list[Layer]]] = []
     for i, r in enumerate(rows):
         depthwise = "DP" in r.name
-        pad = _padding(rows, i)
+        pad = _padding(rows, i) if padding == "infer" else 0
         in_shape = (r.h, r.w, r.c)
         chained = prev_out == in_shape
         lay = Layer(

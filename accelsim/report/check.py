@@ -3,7 +3,9 @@
 Pure functions of a :class:`~accelsim.mapping.Placement`: for each layer its shape,
 where it runs and why, weight bytes against a bank, row bytes against the line buffer, ideal
 compute cycles, DDR bytes, arithmetic intensity and the roofline-bound throughput; for the
-machine, the BRAM36 estimate against the part.
+machine, the BRAM36 estimate against the part, and ``fixes``: for every limit a rejected layer
+breaks, the smallest setting with which every layer fits it (``{"line_buffer.row_bytes": 7168}``).
+The terminal table is :func:`accelsim.report.table.format_check`.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ def check_rows(placement: Placement) -> dict[str, Any]:
             "ops": ops,
             "arithmetic_intensity": intensity,
         }
+        if p.where == "core":
+            row["how"] = p.how()  # kernel, sub-kernels, passes, tiles, strips, fused pool
+            row["fits_by"] = list(p.fits_by)
         if p.where in ("host", "fused"):
             row["host_cycles"] = p.host_cycles * batch
         else:
@@ -60,8 +65,6 @@ def check_rows(placement: Placement) -> dict[str, Any]:
                     "passes": p.passes,
                     "n_ib": p.n_ib,
                     "n_ob": p.n_ob,
-                    "how": p.how() if p.where == "core" else "",
-                    "fits_by": list(p.fits_by),
                     "kernel": p.kernel,
                     "sub_kernels": p.sub_kernels,
                     "groups": p.groups,
@@ -70,12 +73,16 @@ def check_rows(placement: Placement) -> dict[str, Any]:
                     "fused_pool": p.pool.name if p.pool is not None else "",
                     "ideal_cycles": p.ideal_cycles * batch,
                     "roofline_gops": roof / 1e9,
-                    "bound": "compute" if peak <= intensity * bw else "memory",
+                    "roofline_bound": "compute" if peak <= intensity * bw else "memory",
                 }
             )
         rows.append(row)
     bram = bram_estimate(hw)
     core_rows = [r for r in rows if r["where"] == "core"]
+    fixes: dict[str, Any] = {}  # the smallest setting of each limit that every layer fits
+    for p in placement.plans:
+        for path, value in p.fixes:
+            fixes[path] = max(fixes.get(path, value), value)
     return {
         "network": net.name,
         "hw": hw.name,
@@ -93,6 +100,7 @@ def check_rows(placement: Placement) -> dict[str, Any]:
             "fits": bram.fits,
         },
         "layers": rows,
+        "fixes": fixes,
         "total": {
             "core_layers": len(core_rows),
             "host_layers": sum(r["where"] == "host" for r in rows),
@@ -105,58 +113,8 @@ def check_rows(placement: Placement) -> dict[str, Any]:
     }
 
 
-def format_check(report: dict[str, Any]) -> str:
-    """The check report as a terminal table."""
-    head = (
-        f"{'#':>3} {'layer':<14} {'op':<24} {'in':>13} {'out':>13} {'where':<8} "
-        f"{'weights/bank':>15} {'row/lb':>11} {'ideal cyc':>11} {'DDR bytes':>11} "
-        f"{'ops/B':>7} {'roof GOPS':>9} {'bound':<7}"
-    )
-    lines = [
-        f"network {report['network']} on {report['hw']} @ {report['clock_mhz']:g} MHz, "
-        f"batch {report['batch']}: peak {report['peak_gops']:.1f} GOPS, "
-        f"DDR {report['ddr_peak_gbps']:.2f} GB/s",
-        head,
-        "-" * len(head),
-    ]
-    for r in report["layers"]:
-        shape_in = "x".join(str(v) for v in r["in_shape"])
-        shape_out = "x".join(str(v) for v in r["out_shape"])
-        if r["where"] in ("host", "fused"):
-            wb = f"{r['weight_bytes']}"
-            rb = "-"
-            ideal = f"host {r['host_cycles']}" if r["where"] == "host" else "fused"
-            roof = "-"
-            bound = r["where"]
-        else:
-            wb = f"{r['weight_bytes']}/{r['bank_bytes']}"
-            rb = f"{r['row_bytes']}/{r['line_buffer_row_bytes']}"
-            ideal = str(r["ideal_cycles"])
-            roof = f"{r['roofline_gops']:.1f}"
-            bound = r["bound"]
-        lines.append(
-            f"{r['index']:>3} {r['name'][:14]:<14} {r['op'][:24]:<24} {shape_in:>13} "
-            f"{shape_out:>13} {r['where']:<8} {wb:>15} {rb:>11} {ideal:>11} "
-            f"{r['ddr_bytes']:>11} {r['arithmetic_intensity']:>7.1f} {roof:>9} {bound:<7}"
-        )
-        if r["where"] == "rejected":
-            for reason in r["reasons"]:
-                lines.append(f"      ! {reason}")
-        elif r["where"] == "core" and r["fits_by"]:
-            lines.append(f"      + fits by {', '.join(r['fits_by'])}: {r['how']}")
-        elif r["where"] == "fused":
-            lines.append(f"      + {r['reasons'][0].split(': ', 1)[1]}")
-    t = report["total"]
-    b = report["bram36"]
-    lines.append("-" * len(head))
-    lines.append(
-        f"core layers {t['core_layers']}, host layers {t['host_layers']}, rejected "
-        f"{t['rejected_layers']}; ideal core cycles {t['ideal_cycles']}; DDR bytes {t['ddr_bytes']}"
-    )
-    pool = f" + pool buffer {b['pool_buffer']}" if b["pool_buffer"] else ""
-    lines.append(
-        f"BRAM36 estimate: line buffer {b['line_buffer']} + weight banks {b['weight_banks']} + "
-        f"output FIFO {b['output_fifo']}{pool} = {b['total']} of {b['available']} "
-        f"({'fits' if b['fits'] else 'DOES NOT FIT'})"
-    )
-    return "\n".join(lines)
+def format_check(report: dict[str, Any], *, width: int | None = None, wide: bool = False) -> str:
+    """The check report as a terminal table (:func:`accelsim.report.table.format_check`)."""
+    from accelsim.report.table import format_check as fmt
+
+    return fmt(report, width=width, wide=wide)

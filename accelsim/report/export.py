@@ -17,7 +17,8 @@ CSV_COLUMNS = (
     "stall_weights", "stall_input", "stall_output", "drain_cycles", "macs_useful", "macs_issued",
     "mapping_efficiency", "peak_gops", "achieved_gops", "utilization", "ddr_bytes_read_features",
     "ddr_bytes_read_weights", "ddr_bytes_written", "port_busy_cycles", "achieved_bandwidth_gbps",
-    "ddr_efficiency", "row_hits", "row_misses", "arithmetic_intensity", "attainable_gops", "bound",
+    "ddr_efficiency", "row_hits", "row_misses", "arithmetic_intensity", "attainable_gops", "roofline_bound",
+    "port_busy_in_layer_cycles", "bound",
     "line_buffer_max_bytes", "line_buffer_mean_bytes", "output_fifo_max_groups",
     "output_fifo_mean_groups",
 )  # fmt: skip
@@ -82,42 +83,12 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def format_run(result: SimResult, quiet: bool = False) -> str:
-    """The per-layer table and totals printed by ``accelsim run``."""
-    head = (
-        f"{'#':>3} {'layer':<14} {'kind':<5} {'start':>10} {'cycles':>10} {'busy':>10} "
-        f"{'st.wgt':>8} {'st.in':>8} {'st.out':>8} {'drain':>6} {'GOPS':>7} {'util':>6} "
-        f"{'DDR MB':>7} {'DDR eff':>7} {'bound':<7}"
-    )
-    lines = [
-        f"{result.network} on {result.hw} @ {result.clock_mhz:g} MHz, batch {result.batch}",
-    ]
-    if not quiet:
-        lines += [head, "-" * len(head)]
-        for r in result.layers:
-            st = r["stall_cycles"]
-            mb = (r["ddr_bytes_read"] + r["ddr_bytes_written"]) / 1e6
-            lines.append(
-                f"{r['index']:>3} {r['name'][:14]:<14} {r['kind']:<5} {r['start_cycle']:>10} "
-                f"{r['cycles']:>10} {r['pe_busy_cycles']:>10} {st['weights']:>8} {st['input']:>8} "
-                f"{st['output']:>8} {r['drain_cycles']:>6} {r['achieved_gops']:>7.1f} "
-                f"{r['utilization']:>6.1%} {mb:>7.2f} {r['ddr_efficiency']:>7.1%} "
-                f"{r.get('bound', 'host'):<7}"
-            )
-        lines.append("-" * len(head))
-    t = result.total
-    st = t["stall_cycles"]
-    lines.append(
-        f"total: {t['cycles']} cycles = {t['seconds'] * 1e3:.3f} ms ({t['fps']:.1f} fps); "
-        f"{t['achieved_gops']:.1f} of {t['peak_gops']:.1f} GOPS ({t['utilization']:.1%}); "
-        f"stalls weights {st['weights']}, input {st['input']}, output {st['output']}"
-    )
-    lines.append(
-        f"DDR: read {t['ddr_bytes_read'] / 1e6:.2f} MB, written {t['ddr_bytes_written'] / 1e6:.2f} MB, "
-        f"efficiency {t['ddr_efficiency']:.1%}, row hits {t['row_hits']}, misses {t['row_misses']}, "
-        f"refreshes {t['refreshes']}; host layers {t['host_layers']}"
-    )
-    return "\n".join(lines)
+def format_run(result: SimResult, quiet: bool = False, **kw: Any) -> str:
+    """The per-layer table and totals printed by ``accelsim run`` (see
+    :func:`accelsim.report.table.format_run`: fits the terminal, ``wide=True`` for all columns)."""
+    from accelsim.report.table import format_run as fmt
+
+    return fmt(result, quiet, **kw)
 
 
 def save_report(

@@ -10,7 +10,9 @@ everything here is a pure function of those records. Definitions:
 - Peak ``2*ic*oc*9*f``; achieved ``2 x useful MACs / layer time``; utilisation = achieved/peak.
 - DDR figures count the grants a layer owns (its feature reads, its weights, its writes), even
   when a weight grant ran during an earlier layer. ``ddr_efficiency`` = bytes / (busy x peak).
-- Roofline: intensity = ops / DDR bytes; attainable = min(peak, intensity x DDR peak).
+- Roofline: intensity = ops / DDR bytes; attainable = min(peak, intensity x DDR peak);
+  ``roofline_bound`` is the roof that bounds it. ``bound`` is the measured limiter
+  (:func:`accelsim.report.bound.measured_bound`).
 - Occupancies are exact step functions; per layer the max and time-weighted mean over
   [start, end).
 """
@@ -25,6 +27,7 @@ import numpy as np
 from accelsim.config.schema import STREAMS
 from accelsim.engine.trace import Steps, StepTrace
 from accelsim.mapping import LayerPlan, Placement, ddr_peak_bytes_per_s, peak_ops_per_s
+from accelsim.report.bound import measured_bound, port_busy_between
 
 if TYPE_CHECKING:  # pragma: no cover - the records' types; importing hw here would pull numba
     from accelsim.config.schema import HwConfig
@@ -88,7 +91,9 @@ class LayerReport(TypedDict, total=False):
     refresh_ddr_cycles: int
     arithmetic_intensity: float
     attainable_gops: float
-    bound: str  # "compute" | "memory"
+    roofline_bound: str  # "compute" | "memory": the static roofline class
+    port_busy_in_layer_cycles: int  # cycles of [start, end) the AXI port carried any grant
+    bound: str  # the measured limiter, every layer (accelsim.report.bound.measured_bound)
     line_buffer_max_bytes: int
     line_buffer_mean_bytes: float
     output_fifo_max_groups: int
@@ -121,6 +126,13 @@ class SimResult:
             if lay["name"] == name:
                 return lay
         raise KeyError(name)
+
+    def to_pandas(self) -> Any:
+        """The per-layer reports as a ``pandas.DataFrame`` indexed by layer name (needs pandas;
+        :mod:`accelsim.report.frame`)."""
+        from accelsim.report.frame import layers_frame
+
+        return layers_frame(self.layers)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report: ``{network, hw, clock_mhz, layers, total}``."""
@@ -308,7 +320,8 @@ def build_result(
             refresh_ddr_cycles=int(g["refresh_ddr_cycles"][mine].sum()),
             arithmetic_intensity=intensity,
             attainable_gops=attainable / 1e9,
-            bound="compute" if peak <= intensity * bw_peak else "memory",
+            roofline_bound="compute" if peak <= intensity * bw_peak else "memory",
+            port_busy_in_layer_cycles=port_busy_between(g["start"], g["end"], start, end),
         )
         if record_occupancy:
             for key, tname, unit in (
@@ -325,6 +338,8 @@ def build_result(
                 row[f"weight_bank{b}_max_bytes"] = mx
                 row[f"weight_bank{b}_mean_bytes"] = mean
         layers.append(row)
+    for row in layers:
+        row["bound"] = measured_bound(row)
     total = _totals(layers, g, run.ddr, hw, batch, peak, bw_peak)
     return SimResult(
         network=net.name, hw=hw.name, clock_mhz=hw.clock_mhz, batch=batch,

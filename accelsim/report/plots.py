@@ -1,8 +1,8 @@
 """Plots of runs and sweeps (matplotlib figures rendered to files; nothing is ever shown).
 
 Every plot function takes its data and ``out``: a matplotlib ``Axes`` (or a sequence of axes
-for :func:`plot_occupancy`) to draw into, or a path (``.png``/``.svg``), in which case it makes
-a figure, saves it and closes it. It returns what it drew into (the axes) or the path.
+for :func:`plot_occupancy`) to draw into, or a path (``.png``, ``.svg`` or ``.pdf``), in which
+case it makes a figure, saves it and closes it. It returns what it drew into (the axes) or the path.
 
 - :func:`plot_utilization`: per core layer, a bar of the peak GOPS split into what was achieved
   and what was lost to each cause. The split is exact: with ``cycles = busy + stalls + drain``,
@@ -12,7 +12,7 @@ a figure, saves it and closes it. It returns what it drew into (the axes) or the
 - :func:`plot_occupancy`: the occupancy step functions of a layer range (line buffer, weight
   bank bytes and states, output FIFO, DDR queue), from ``accelsim run --occupancy`` output.
 - :func:`plot_roofline`: the compute and DDR roofs with each core layer at its intensity and
-  achieved GOPS.
+  achieved GOPS, marked by its measured bound (:mod:`accelsim.report.bound`).
 - :func:`plot_sweep`: a result column against a varied parameter, one line per network or per
   value of a second parameter; any other varied parameter is filtered (``where``) or reduced
   (``agg``).
@@ -37,7 +37,7 @@ from matplotlib.ticker import FuncFormatter
 
 from accelsim.errors import AccelsimError
 
-FORMATS = (".png", ".svg")
+FORMATS = (".png", ".svg", ".pdf")
 
 #: Segments of a utilisation bar, bottom to top: (key, label, colour).
 UTIL_SEGMENTS = (
@@ -48,6 +48,16 @@ UTIL_SEGMENTS = (
     ("output", "lost: stall output", "#6a1b9a"),
     ("drain", "lost: drain", "#1565c0"),
 )
+#: Marker and colour of a roofline point by the layer's measured bound (report/bound.py).
+BOUND_STYLE = {
+    "compute": ("o", "#c62828"),
+    "mapping": ("^", "#9e9e9e"),
+    "memory": ("s", "#1565c0"),
+    "weights": ("v", "#ad1457"),
+    "input": ("P", "#ef6c00"),
+    "output": ("X", "#6a1b9a"),
+    "drain": ("D", "#00838f"),
+}
 BANK_STATES = (
     ("free", "#eeeeee"),
     ("loading", "#ffb74d"),
@@ -100,7 +110,7 @@ def _figure(
     if isinstance(out, (str, Path)):
         path = Path(out)
         if path.suffix.lower() not in FORMATS:
-            raise AccelsimError(f"{path}: plot output must end in .png or .svg")
+            raise AccelsimError(f"{path}: plot output must end in .png, .svg or .pdf")
         # A bare Figure renders with Agg (or the SVG backend) and is never registered with
         # pyplot: no window, no global figure list, nothing left open once it goes out of scope.
         fig = Figure(figsize=figsize)
@@ -221,7 +231,8 @@ def ddr_peak_gbps(run: Mapping[str, Any]) -> float:
     if peak:
         return float(peak)
     for lay in _core_layers(run):  # older reports: a memory-bound layer's roof is I x BW
-        if lay.get("bound") == "memory" and lay["arithmetic_intensity"] > 0:
+        roof = lay.get("roofline_bound", lay.get("bound"))  # before roofline_bound: bound
+        if roof == "memory" and lay["arithmetic_intensity"] > 0:
             return float(lay["attainable_gops"]) / float(lay["arithmetic_intensity"])
     raise AccelsimError(
         "roofline plot: the report has no total.ddr_peak_gbps and no memory-bound layer to "
@@ -271,9 +282,12 @@ def plot_roofline(run: Any, out: Axes | str | Path, *, title: str | None = None)
         ax.axvline(
             ridge, color="gray", linestyle=":", linewidth=1, label=f"ridge {ridge:.3g} ops/byte"
         )
-        for bound, marker, colour in (("compute", "o", "#c62828"), ("memory", "s", "#1565c0")):
-            sel = np.array([lay.get("bound") == bound for lay in layers])
+        # points by the measured limiter (bound.py), not by the roof above them
+        measured = [lay.get("bound", "?") for lay in layers]
+        for bound in dict.fromkeys([*BOUND_STYLE, *measured]):
+            sel = np.array([m == bound for m in measured])
             if sel.any():
+                marker, colour = BOUND_STYLE.get(bound, ("D", "#757575"))
                 ax.scatter(
                     ai[sel],
                     got[sel],
@@ -281,7 +295,7 @@ def plot_roofline(run: Any, out: Axes | str | Path, *, title: str | None = None)
                     color=colour,
                     edgecolor="black",
                     zorder=3,
-                    label=f"layer ({bound}-bound)",
+                    label=f"layer: {bound}-bound (measured)",
                 )
         ax.set_xlim(lo, hi)
         ymin = max(min(got[got > 0].min() if (got > 0).any() else peak, lo * bw) / 2, 1e-6)
@@ -615,9 +629,14 @@ def plot_sweep(
     where: Sequence[str] | Mapping[str, Any] | None = None,
     agg: str = "max",
     title: str | None = None,
+    all_points: bool = False,
 ) -> Any:
     """``y`` against the varied parameter ``x``: one line per network (several networks) or per
-    value of ``by``; other varied parameters are reduced with ``agg`` (max, min or mean)."""
+    value of ``by``; other varied parameters are reduced with ``agg`` (max, min or mean).
+
+    Points whose configuration does not fit the part (``bram_fits`` false) are left out and
+    counted in the title; ``all_points=True`` keeps them in the lines and marks each with a red
+    cross."""
     table = _table(source)
     if not table.params:
         raise AccelsimError("sweep plot: the sweep varies no parameter")
@@ -634,6 +653,9 @@ def plot_sweep(
     if agg not in ("max", "min", "mean"):
         raise AccelsimError(f"--agg must be max, min or mean, got {agg}")
     rows = _filter(table, where)
+    over = [r for r in rows if r.get("bram_fits") is False and r[y] is not None]
+    if not all_points:
+        rows = [r for r in rows if r.get("bram_fits") is not False]
     fixed = (
         {w.split("=", 1)[0].strip() for w in where}
         if where and not isinstance(where, Mapping)
@@ -657,6 +679,11 @@ def plot_sweep(
             pts = sorted(groups[g].items(), key=lambda kv: pos[kv[0]])
             label = None if g is None else (str(g) if by == "network" else f"{by} = {g}")
             ax.plot([pos[k] for k, _ in pts], [reduce(v) for _, v in pts], marker="o", label=label)
+        if all_points and over:
+            ax.scatter(
+                [pos[r[x]] for r in over], [float(r[y]) for r in over], marker="x", s=40,
+                color="#c62828", zorder=3, label="does not fit the part (BRAM36)",
+            )  # fmt: skip
         if not numeric_x:
             ax.set_xticks(list(pos.values()), [str(v) for v in xs_all], rotation=20, ha="right")
         ax.set_xlabel(label_for(x))
@@ -667,10 +694,12 @@ def plot_sweep(
             notes.append(f"{agg} over {', '.join(reduced)}")
         if n_bad:
             notes.append(f"{n_bad} invalid/rejected points omitted")
+        if over and not all_points:
+            notes.append(f"{len(over)} over the part's BRAM36 omitted")
         head = title or f"{label_for(y).split(' (')[0]} vs {x}"
         ax.set_title(head + (f"\n({'; '.join(notes)})" if notes else ""), fontsize=10)
-        if by is not None and groups:
-            ax.legend(fontsize=8, title=None if by == "network" else None)
+        if (by is not None and groups) or (all_points and over):
+            ax.legend(fontsize=8)
         ax.grid(True, alpha=0.3)
     return _result(out, ax)
 
@@ -703,10 +732,13 @@ def plot_pareto(
     y: str = "fps",
     where: Sequence[str] | Mapping[str, Any] | None = None,
     title: str | None = None,
+    all_points: bool = False,
 ) -> Any:
-    """Every ok point at (x, y), one panel per network; points that do not fit the part are
-    crosses; the Pareto front of the fitting points is a staircase with its points named by their
-    parameters (x minimised for resources and time, maximised otherwise; y likewise)."""
+    """Every ok point that fits the part at (x, y), one panel per network; the Pareto front of
+    those points is a staircase with its points named by their parameters (x minimised for
+    resources and time, maximised otherwise; y likewise). Points that do not fit the part are
+    counted in the title, or drawn as red crosses with ``all_points=True``; they never join the
+    front."""
     table = _table(source)
     _check_col(table, x, "--x")
     _check_col(table, y, "--y")
@@ -727,6 +759,7 @@ def plot_pareto(
             mine = [r for r in rows if r["network"] == net]
             fit = [r for r in mine if r["bram_fits"] is not False]
             over = [r for r in mine if r["bram_fits"] is False]
+            n_over, over = len(over), over if all_points else []
             if fit:
                 ax.scatter(
                     [r[x] for r in fit],
@@ -771,7 +804,8 @@ def plot_pareto(
             ax.set_xlabel(label_for(x))
             ax.set_ylabel(label_for(y))
             head = title or f"Pareto front: {y} vs {x}"
-            ax.set_title(f"{head}: {net}\n(better: {better})", fontsize=10)
+            hidden = f"; {n_over} points over the part not shown" if n_over and not over else ""
+            ax.set_title(f"{head}: {net}\n(better: {better}{hidden})", fontsize=10)
             if mine:
                 ax.legend(fontsize=7, loc="best")
             ax.grid(True, alpha=0.3)
@@ -788,7 +822,7 @@ def plot_command(kind: str, source: Path, out: Path, **opts: Any) -> Path:
     """``accelsim plot KIND INPUT --out FILE``: dispatch with the options that kind takes."""
     title = opts.get("title")
     if Path(out).suffix.lower() not in FORMATS:
-        raise AccelsimError(f"{out}: plot output must end in .png or .svg")
+        raise AccelsimError(f"{out}: plot output must end in .png, .svg or .pdf")
     if not Path(source).exists():
         raise AccelsimError(f"{source}: no such file")
     if kind == "utilization":
@@ -807,6 +841,7 @@ def plot_command(kind: str, source: Path, out: Path, **opts: Any) -> Path:
             where=opts.get("where"),
             agg=opts.get("agg") or "max",
             title=title,
+            all_points=bool(opts.get("all_points")),
         )
     if kind == "pareto":
         return plot_pareto(
@@ -816,6 +851,7 @@ def plot_command(kind: str, source: Path, out: Path, **opts: Any) -> Path:
             y=opts.get("y") or "fps",
             where=opts.get("where"),
             title=title,
+            all_points=bool(opts.get("all_points")),
         )
     raise AccelsimError(
         f"plot kind must be one of utilization, occupancy, roofline, sweep, pareto, got {kind}"

@@ -179,15 +179,20 @@ def test_argument_errors_exit_2(
 def test_weights_exceed_the_bank(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["run", "tiny", "--hw", "zedboard", "--set", "weight_buffer.bank_bytes=1000"]
     assert fails(capsys, argv) == [
-        "layer c2: weights 1152 bytes exceed weight_buffer.bank_bytes 1000"
+        "layer c2: weights 1152 bytes exceed weight_buffer.bank_bytes 1000 "
+        "(set weight_buffer.bank_bytes >= 1152)"
     ]
 
 
 def test_weights_exceed_the_bank_vgg16(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["run", "vgg16", "--hw", "zedboard", "--set", "weight_buffer.bank_bytes=100000"]
-    big = "weights 294912 bytes exceed weight_buffer.bank_bytes 100000"
+    big = (
+        "weights 294912 bytes exceed weight_buffer.bank_bytes 100000 "
+        "(set weight_buffer.bank_bytes >= 294912)"
+    )
     assert fails(capsys, argv) == [
-        "layer conv4_1: weights 147456 bytes exceed weight_buffer.bank_bytes 100000",
+        "layer conv4_1: weights 147456 bytes exceed weight_buffer.bank_bytes 100000 "
+        "(set weight_buffer.bank_bytes >= 147456)",
         f"layer conv4_2: {big}",
         f"layer conv4_3: {big}",
         f"layer conv5_1: {big}",
@@ -200,9 +205,9 @@ def test_row_exceeds_the_line_buffer(capsys: pytest.CaptureFixture[str]) -> None
     argv = ["run", "tiny", "--hw", "zedboard", "--set", "line_buffer.row_bytes=64"]
     assert fails(capsys, argv) == [
         "layer c1: input row 128 bytes (width 32 x 16 channels x 2 bits) exceeds "
-        "line_buffer.row_bytes 64",
+        "line_buffer.row_bytes 64 (set line_buffer.row_bytes >= 128)",
         "layer c2: input row 256 bytes (width 32 x 32 channels x 2 bits) exceeds "
-        "line_buffer.row_bytes 64",
+        "line_buffer.row_bytes 64 (set line_buffer.row_bytes >= 256)",
     ]
 
 
@@ -211,7 +216,7 @@ def test_row_exceeds_the_line_buffer_first_layer(capsys: pytest.CaptureFixture[s
     problems = fails(capsys, argv)
     assert problems[0] == (
         "layer conv1_1: input row 3584 bytes (width 224 x 16 channels x 8 bits) exceeds "
-        "line_buffer.row_bytes 2048"
+        "line_buffer.row_bytes 2048 (set line_buffer.row_bytes >= 3584)"
     )
     assert all("exceeds line_buffer.row_bytes 2048" in line for line in problems)
 
@@ -259,16 +264,16 @@ def test_input_wider_than_the_datapath(tmp_path: Path, capsys: pytest.CaptureFix
 def test_fifo_smaller_than_a_pixel(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["run", "tiny", "--hw", "zedboard", "--set", "output_fifo.groups=1"]
     assert fails(capsys, argv) == [
-        "layer c1: output_fifo.groups 1 is smaller than one output pixel (2 groups)",
-        "layer c2: output_fifo.groups 1 is smaller than one output pixel (2 groups)",
+        "layer c1: output_fifo.groups 1 is smaller than one output pixel (2 groups; set output_fifo.groups >= 2)",
+        "layer c2: output_fifo.groups 1 is smaller than one output pixel (2 groups; set output_fifo.groups >= 2)",
     ]
 
 
 def test_grant_smaller_than_a_group(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["run", "tiny", "--hw", "pynq-z1", "--set", "axi.grant_bytes=2"]
     assert fails(capsys, argv) == [
-        "layer c1: axi.grant_bytes 2 is smaller than one pixel group (4 bytes)",
-        "layer c2: axi.grant_bytes 2 is smaller than one pixel group (4 bytes)",
+        "layer c1: axi.grant_bytes 2 is smaller than one pixel group (4 bytes; set axi.grant_bytes >= 4)",
+        "layer c2: axi.grant_bytes 2 is smaller than one pixel group (4 bytes; set axi.grant_bytes >= 4)",
     ]
 
 
@@ -289,8 +294,8 @@ def test_strict_check_reports_rejected_and_host_layers_in_order(
 ) -> None:
     argv = ["check", "tiny", "--hw", "zedboard", "--strict", "--set", "output_fifo.groups=1"]
     assert fails(capsys, argv) == [
-        "layer c1: output_fifo.groups 1 is smaller than one output pixel (2 groups)",
-        "layer c2: output_fifo.groups 1 is smaller than one output pixel (2 groups)",
+        "layer c1: output_fifo.groups 1 is smaller than one output pixel (2 groups; set output_fifo.groups >= 2)",
+        "layer c2: output_fifo.groups 1 is smaller than one output pixel (2 groups; set output_fifo.groups >= 2)",
         "layer p1: the core cannot run it: maxpool layers are not convolutions "
         "(strict mode: no host layers)",
         "layer fc: the core cannot run it: fc layers are not convolutions "

@@ -119,7 +119,7 @@ def test_decomposed_kernel_figures() -> None:
 def test_line_buffer_rows_below_the_kernel_are_rejected() -> None:
     hw = load_hw("zedboard", {"core.kernel_decomposition": True})
     problems = place_network(load_network("resnet18"), hw).problems
-    assert "layer conv1: line_buffer.rows 3 < kernel 7" in problems
+    assert "layer conv1: line_buffer.rows 3 < kernel 7 (set line_buffer.rows >= 7)" in problems
     with pytest.raises(AccelsimError, match="line_buffer.rows 3 < kernel 5"):
         accelsim.simulate("dorefa-svhn", "zedboard", overrides={"core.kernel_decomposition": True})
 
@@ -165,7 +165,7 @@ def test_tiles_split_the_output_batches() -> None:
     problems = place_network(load_network("vgg16-s2"), small).problems
     assert (
         "layer conv5_1: tile of one ob batch still exceeds the bank: 9216 > "
-        "weight_buffer.bank_bytes 9000" in problems
+        "weight_buffer.bank_bytes 9000 (set weight_buffer.bank_bytes >= 9216)" in problems
     )
 
 

@@ -54,3 +54,17 @@ def test_run_scalesim_csv(csv_file: Callable[[str, str], Path], tmp_path: Path, 
     data = _run_and_check(path, tmp_path, capsys, ["--weight-bits", "1", "--act-bits", "2"])
     assert [lay["kind"] for lay in data["layers"]] == ["core"] * 4
     assert data["layers"][2]["op"].startswith("conv 3x3/2")
+
+
+def test_csv_padding_option(csv_file: Callable[[str, str], Path], tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """By default a SCALE-Sim CSV runs unpadded, as SCALE-Sim computes it; --csv-padding infer
+    pads the rows that chain (58 -> 56 unpadded, 58 -> 58 inferred p=1)."""
+    path = csv_file("resnet.csv", RESNET_CSV)
+    plain = _run_and_check(path, tmp_path, capsys)
+    assert plain["layers"][0]["op"].startswith("conv 3x3/1 p0")
+    inferred = _run_and_check(path, tmp_path, capsys, ["--csv-padding", "infer"])
+    assert inferred["layers"][0]["op"].startswith("conv 3x3/1 p1")
+    assert main(["check", "tiny", "--hw", "zedboard", "--csv-padding", "infer"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "accelsim: error: --csv-padding applies to SCALE-Sim CSV networks only, not tiny"
+    )

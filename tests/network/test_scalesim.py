@@ -62,7 +62,7 @@ def _msg(path: Path, text: str) -> str:
 
 def test_resnet18_shapes(csv_file: Callable[[str, str], Path]) -> None:
     path = csv_file("resnet18.csv", RESNET18)
-    net = load_scalesim_csv(path, weight_bits=1, act_bits=2, input_bits=8, batch=2)
+    net = load_scalesim_csv(path, weight_bits=1, act_bits=2, input_bits=8, batch=2, padding="infer")
     assert (net.name, net.source, net.batch) == ("resnet18", str(path), 2)
     assert net.input_shape == (224, 224, 3) and net.input_bits == 8
     assert len(net.layers) == 21 and all(lay.type == "conv" for lay in net.layers)
@@ -113,6 +113,24 @@ def test_yolo_tiny_shapes(csv_file: Callable[[str, str], Path]) -> None:
     assert net.layer("Conv1").macs == 414 * 414 * 9 * 3 * 4
 
 
+def test_default_padding_is_scalesims_own_arithmetic(csv_file: Callable[[str, str], Path]) -> None:
+    """Without --csv-padding infer every row is unpadded: (IFMAP - Filter) / Stride + 1, so the
+    layers are the ones SCALE-Sim simulates from the same file."""
+    path = csv_file("resnet18.csv", RESNET18)
+    net = load_scalesim_csv(path)
+    assert {lay.padding for lay in net.layers} == {0}
+    for line in RESNET18.strip().splitlines()[1:]:
+        name, h, w, fh, _, _, nf, s = (int(f) if f.strip().isdigit() else f.strip()
+                                       for f in line.split(",")[:8])  # fmt: skip
+        lay = net.layer(name)
+        assert lay.out_shape == ((h - fh) // s + 1, (w - fh) // s + 1, nf), name
+    inferred = load_network(path, padding="infer")
+    assert inferred.layer("Conv2_1a").padding == 1
+    assert net.layer("Conv2_1a").out_shape == (54, 54, 64)
+    with pytest.raises(AccelsimError, match=r"padding must be one of none, infer, got 'same'"):
+        load_scalesim_csv(path, padding="same")
+
+
 def test_real_file_quirks_and_load_network(csv_file: Callable[[str, str], Path]) -> None:
     """Blank lines, tabs, '#dw' comments, a row without trailing comma, extra columns,
     an empty spreadsheet row, a depthwise 'DP' row, SCALE-Sim's split-stride header."""
@@ -125,7 +143,7 @@ def test_real_file_quirks_and_load_network(csv_file: Callable[[str, str], Path])
         \tConv2_DP, 32, 32, 3, 3, 32, 1, 2,#dw
         Conv3, 16, 16, 1, 1, 32, 64, 1
     """)  # fmt: skip
-    net = load_network(path, act_bits=4, batch=3)
+    net = load_network(path, act_bits=4, batch=3, padding="infer")
     assert net.batch == 3
     c1, dp, c3 = net.layers
     assert (c1.padding, c1.out_shape) == (0, (32, 32, 32))

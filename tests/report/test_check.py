@@ -6,11 +6,12 @@ import json
 
 import pytest
 
+import accelsim
 from accelsim.cli import main
 from accelsim.config.load import list_presets, load_hw
 from accelsim.mapping import bram36_for, bram_estimate, place_network
 from accelsim.network import list_zoo, load_network
-from accelsim.report.check import check_rows
+from accelsim.report.check import check_rows, format_check
 
 
 def _row(report: dict, name: str) -> dict:
@@ -38,7 +39,7 @@ def test_vgg16_conv3_1_by_hand(zed) -> None:  # type: ignore[no-untyped-def]
     peak = 2 * 16 * 16 * 9 * 200e6
     ddr_peak = 2 * (1e12 / 1875) * 4
     assert r["roofline_gops"] == pytest.approx(min(peak, ops / 337920 * ddr_peak) / 1e9)
-    assert r["bound"] == "compute"
+    assert r["roofline_bound"] == "compute"
 
 
 def test_vgg16_conv1_1_bit_serial_by_hand(zed) -> None:  # type: ignore[no-untyped-def]
@@ -69,8 +70,52 @@ def test_vgg16_conv5_3_fills_the_bank(zed) -> None:  # type: ignore[no-untyped-d
     r = _row(check_rows(place_network(load_network("vgg16"), small)), "conv5_3")
     assert r["where"] == "rejected"
     assert r["reasons"] == [
-        "layer conv5_3: weights 294912 bytes exceed weight_buffer.bank_bytes 294911"
+        "layer conv5_3: weights 294912 bytes exceed weight_buffer.bank_bytes 294911 "
+        "(set weight_buffer.bank_bytes >= 294912)"
     ]
+    report = check_rows(place_network(load_network("vgg16"), small))
+    assert report["fixes"] == {"weight_buffer.bank_bytes": 294912}
+
+
+def test_rejections_suggest_the_smallest_setting_that_fits() -> None:
+    """ic_batch 32 widens conv1_1's 8-bit row to 224 x 32 x 8 / 8 = 7168 bytes; the suggested
+    row_bytes makes every layer fit, and one byte less does not."""
+    report = accelsim.check("vgg16-s2", "zedboard", core__ic_batch=32)
+    (rej,) = [r for r in report["layers"] if r["where"] == "rejected"]
+    assert rej["name"] == "conv1_1"
+    assert rej["reasons"][0].endswith("(set line_buffer.row_bytes >= 7168)")
+    assert report["fixes"] == {"line_buffer.row_bytes": 7168}
+    fixed = accelsim.check(
+        "vgg16-s2", "zedboard", overrides={"core.ic_batch": 32, "line_buffer.row_bytes": 7168}
+    )
+    assert fixed["total"]["rejected_layers"] == 0
+    short = accelsim.check(
+        "vgg16-s2", "zedboard", overrides={"core.ic_batch": 32, "line_buffer.row_bytes": 7167}
+    )
+    assert short["total"]["rejected_layers"] == 1
+    # several limits and layers: the largest need of each limit
+    many = accelsim.check(
+        "tiny", "zedboard", overrides={"output_fifo.groups": 1, "weight_buffer.bank_bytes": 1000}
+    )
+    assert many["fixes"] == {"output_fifo.groups": 2, "weight_buffer.bank_bytes": 1152}
+    assert accelsim.check("tiny", "zedboard")["fixes"] == {}
+    serial = accelsim.check("vgg16-s2", "zedboard", core__bit_serial=False)
+    assert serial["fixes"] == {"core.bit_serial": True}
+    assert "to fit every rejected layer: set core.bit_serial=true" in format_check(serial)
+
+
+def test_suggested_settings_fit_generation2_limits() -> None:
+    """fc6 of vgg16 with tiling and strips: one ob batch's weights and one column's row exceed
+    the buffers; the suggested sizes are exactly what fc6 needs."""
+    gen2 = {"core.kernel_decomposition": True, "weight_buffer.tiling": True,
+            "line_buffer.column_strips": True}  # fmt: skip
+    report = accelsim.check("vgg16", "zedboard", overrides=gen2)
+    fixes = report["fixes"]
+    assert fixes == {"weight_buffer.bank_bytes": 451584, "line_buffer.row_bytes": 6272}
+    assert accelsim.check("vgg16", "zedboard", overrides={**gen2, **fixes})["fixes"] == {}
+    for path, value in fixes.items():
+        short = accelsim.check("vgg16", "zedboard", overrides={**gen2, **fixes, path: value - 1})
+        assert set(short["fixes"]) == {path}
 
 
 def test_bram_estimate_zedboard(zed) -> None:  # type: ignore[no-untyped-def]
@@ -89,9 +134,11 @@ def test_check_runs_for_every_zoo_network_on_every_preset(
     net: str, board: str, tmp_path, capsys
 ) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "check.json"
-    assert main(["check", net, "--hw", board, "--json", str(out)]) == 0
+    rc = main(["check", net, "--hw", board, "--json", str(out)])
     text = capsys.readouterr().out
     data = json.loads(out.read_text())
+    # the gate: exit status 2 exactly when a layer is rejected (--fail-on rejected, the default)
+    assert rc == (2 if data["total"]["rejected_layers"] else 0)
     assert data["network"] == net and data["hw"] == board
     assert len(data["layers"]) == len(load_network(net).layers)
     assert "BRAM36 estimate" in text

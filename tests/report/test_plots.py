@@ -112,6 +112,8 @@ def test_roofline_roofs_and_points(run: SimResult, files: dict[str, Path]) -> No
 def test_roofline_infers_the_ddr_peak_from_older_reports(run: SimResult) -> None:
     d = json.loads(json.dumps(run.to_dict(), default=float))
     bw = d["total"].pop("ddr_peak_gbps")
+    for lay in d["layers"]:  # reports before roofline_bound called the roofline class bound
+        lay["bound"] = lay.pop("roofline_bound", "host")
     with pytest.raises(AccelsimError, match="no total.ddr_peak_gbps"):
         plots.ddr_peak_gbps(d)  # tiny's core layers are all compute-bound
     lay = next(lay for lay in d["layers"] if lay["kind"] == "core")
@@ -234,7 +236,7 @@ def test_pareto_panels(files: dict[str, Path]) -> None:
     table = read_results(files["csv"])
     fig = Figure()
     axes = list(fig.subplots(1, 2))
-    plots.plot_pareto(table, axes, x="bram36", y="fps")
+    plots.plot_pareto(table, axes, x="bram36", y="fps", all_points=True)
     for ax, net in zip(axes, ("finn-cnv", "tiny"), strict=True):
         assert net in ax.get_title() and ax.get_xlabel() == "BRAM36 estimate (blocks)"
         labels = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -251,6 +253,43 @@ def test_pareto_panels(files: dict[str, Path]) -> None:
         plots.plot_pareto(table, _ax())
     ax = plots.plot_pareto(table, _ax(), where=["network=tiny"])
     assert "tiny" in ax.get_title()
+    # by default the points over the part are counted, not drawn
+    n_over = sum(r["network"] == "tiny" and r["bram_fits"] is False for r in table.rows)
+    assert n_over > 0 and f"{n_over} points over the part not shown" in ax.get_title()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "exceeds the part" not in labels
+    drawn = sum(len(c.get_offsets()) for c in ax.collections if c.get_label() == "fits the part")
+    assert drawn == sum(
+        r["network"] == "tiny" and r["status"] == "ok" and r["bram_fits"] for r in table.rows
+    )
+
+
+def test_sweep_plot_drops_points_over_the_part_unless_all(files: dict[str, Path]) -> None:
+    """A configuration that needs more BRAM36 than the part has is no candidate: by default it
+    is left out of the lines (and counted in the title); --all keeps it, marked with a cross."""
+    table = read_results(files["csv"])
+    ok = [r for r in table.rows if r["network"] == "finn-cnv" and r["status"] == "ok"]
+    over = [r for r in ok if r["bram_fits"] is False]
+    assert over, "the fixture sweep has configurations over the part (24 x 32 channels)"
+
+    def best(rows: list, clock: int) -> float:
+        return max(r["fps"] for r in rows if r["clock_mhz"] == clock)
+
+    ax = plots.plot_sweep(table, _ax(), x="clock_mhz", y="fps", where=["network=finn-cnv"])
+    (line,) = ax.get_lines()
+    fit = [r for r in ok if r["bram_fits"]]
+    assert [float(v) for v in line.get_ydata()] == [best(fit, c) for c in (100, 200, 300)]
+    assert f"{len(over)} over the part's BRAM36 omitted" in ax.get_title()
+    assert not ax.collections
+    ax = plots.plot_sweep(
+        table, _ax(), x="clock_mhz", y="fps", where=["network=finn-cnv"], all_points=True
+    )
+    (line,) = ax.get_lines()
+    assert [float(v) for v in line.get_ydata()] == [best(ok, c) for c in (100, 200, 300)]
+    assert best(ok, 300) > best(fit, 300)  # the unfit point would have been the best line
+    (marks,) = ax.collections
+    assert marks.get_label() == "does not fit the part (BRAM36)"
+    assert len(marks.get_offsets()) == len(over)
 
 
 # ----------------------------------------------------------------------------- files and the CLI
@@ -266,23 +305,26 @@ def test_pareto_panels(files: dict[str, Path]) -> None:
         ("pareto", "csv", ["--where", "network=tiny"]),
     ],
 )
-def test_cli_writes_png_and_svg(
+def test_cli_writes_png_svg_and_pdf(
     kind: str, src: str, extra: list[str], files: dict[str, Path]
 ) -> None:
     figs_before = matplotlib.pyplot.get_fignums() if "matplotlib.pyplot" in dir(matplotlib) else []
-    for suffix in (".png", ".svg"):
+    magic = {".png": b"\x89PNG", ".svg": b"<?xml", ".pdf": b"%PDF"}
+    for suffix in (".png", ".svg", ".pdf"):
         out = files["dir"] / f"{kind}{suffix}"
         assert main(["plot", kind, str(files[src]), "--out", str(out), *extra]) == 0
         data = out.read_bytes()
-        assert data.startswith(b"\x89PNG") if suffix == ".png" else b"<svg" in data[:2000]
+        assert data.startswith(magic[suffix])
+        if suffix == ".svg":
+            assert b"<svg" in data[:2000]
     after = matplotlib.pyplot.get_fignums() if "matplotlib.pyplot" in dir(matplotlib) else []
     assert after == figs_before  # nothing left open
 
 
 def test_cli_plot_user_errors(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     d = files["dir"]
-    assert main(["plot", "utilization", str(files["json"]), "--out", str(d / "x.pdf")]) == 2
-    assert "must end in .png or .svg" in capsys.readouterr().err
+    assert main(["plot", "utilization", str(files["json"]), "--out", str(d / "x.gif")]) == 2
+    assert "must end in .png, .svg or .pdf" in capsys.readouterr().err
     assert main(["plot", "roofline", str(files["csv"]), "--out", str(d / "x.png")]) == 2
     assert "not JSON" in capsys.readouterr().err
     assert main(["plot", "occupancy", str(files["json"]), "--out", str(d / "x.png")]) == 2
