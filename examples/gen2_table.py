@@ -25,7 +25,7 @@ def rows(board: str) -> list[str]:
                 t = accelsim.simulate(net, hw, record_occupancy=False).total
             except accelsim.AccelsimError as err:
                 cells.append(f"rejected ({len(err.problems)} layers)")
-                cells.extend([""] * 4)
+                cells.extend([""] * 3)
                 continue
             mb = (t["ddr_bytes_read"] + t["ddr_bytes_written"]) / 1e6
             cells += [

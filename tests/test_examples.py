@@ -55,3 +55,15 @@ def test_sweep_example(
     assert "fastest point that fits the BRAM" in out
     _run(script, [str(tmp_path), "--quick"], monkeypatch)  # resumes: nothing to run
     assert "8 points (8 already done)" in capsys.readouterr().out
+
+
+def test_gen2_table_example(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(EXAMPLES / "gen2_table.py", ["zedboard"], monkeypatch)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("| network | zedboard fps |")
+    rows = {line.split(" | ")[0].strip("| "): line for line in lines[2:]}
+    assert set(rows) == set(list_zoo())
+    assert "rejected" in rows["yolov2-tiny"].split(" | ")[1]  # no seed preset holds it
+    assert "rejected" not in rows["yolov2-tiny"].split(" | ", 5)[5]  # zedboard-gen2 does
