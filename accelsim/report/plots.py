@@ -47,6 +47,7 @@ UTIL_SEGMENTS = (
     ("input", "lost: stall input", "#ef6c00"),
     ("output", "lost: stall output", "#6a1b9a"),
     ("drain", "lost: drain", "#1565c0"),
+    ("host", "lost: layer on the host", "#5d4037"),
 )
 #: Marker and colour of a roofline point by the layer's measured bound (report/bound.py).
 BOUND_STYLE = {
@@ -57,6 +58,7 @@ BOUND_STYLE = {
     "input": ("P", "#ef6c00"),
     "output": ("X", "#6a1b9a"),
     "drain": ("D", "#00838f"),
+    "host": ("h", "#5d4037"),
 }
 BANK_STATES = (
     ("free", "#eeeeee"),
@@ -154,6 +156,11 @@ def _core_layers(run: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [lay for lay in run["layers"] if lay.get("kind") == "core"]
 
 
+def _timed_layers(run: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Core and host layers (a fused pool takes no time of its own), in network order."""
+    return [lay for lay in run["layers"] if lay.get("kind") in ("core", "host")]
+
+
 def _run_title(run: Mapping[str, Any], what: str) -> str:
     return f"{what}: {run['network']} on {run['hw']} @ {run['clock_mhz']:g} MHz"
 
@@ -161,12 +168,18 @@ def _run_title(run: Mapping[str, Any], what: str) -> str:
 # ----------------------------------------------------------------------------- utilisation
 
 
-def utilization_segments(layer: Mapping[str, Any]) -> dict[str, float]:
-    """A core layer's peak GOPS split into achieved and lost per cause (sums to the peak)."""
-    peak = float(layer["peak_gops"])
+def utilization_segments(layer: Mapping[str, Any], peak: float | None = None) -> dict[str, float]:
+    """A layer's share of the array's peak GOPS: achieved and lost per cause (sums to the
+    peak). A host layer leaves the array idle: what it achieves on the host against the
+    array's ``peak``, the rest lost to the host (spec 7.5)."""
     cycles = layer["cycles"]
     if not cycles:
         return {key: 0.0 for key, _, _ in UTIL_SEGMENTS}
+    if layer.get("kind") == "host":
+        assert peak is not None, "a host layer's segments need the array's peak"
+        got = min(float(layer["achieved_gops"]), peak)
+        return {key: 0.0 for key, _, _ in UTIL_SEGMENTS} | {"achieved": got, "host": peak - got}
+    peak = float(layer["peak_gops"])
     st = layer["stall_cycles"]
     busy_frac = layer["pe_busy_cycles"] / cycles
     return {
@@ -176,20 +189,42 @@ def utilization_segments(layer: Mapping[str, Any]) -> dict[str, float]:
         "input": peak * st["input"] / cycles,
         "output": peak * st["output"] / cycles,
         "drain": peak * layer["drain_cycles"] / cycles,
+        "host": 0.0,
     }
 
 
+def network_segments(run: Mapping[str, Any]) -> dict[str, float]:
+    """The whole network's segments: achieved is the network's (its useful ops over its time,
+    host layers included); each loss cause is every layer's, weighted by its share of the
+    time; what the host layers take is the rest of the peak."""
+    peak = float(run["total"]["peak_gops"])
+    total = sum(lay["cycles"] for lay in _timed_layers(run))
+    out = {key: 0.0 for key, _, _ in UTIL_SEGMENTS}
+    if not total:
+        return out
+    for lay in _core_layers(run):
+        for key, value in utilization_segments(lay, peak).items():
+            out[key] += value * lay["cycles"] / total
+    out["achieved"] = float(run["total"]["achieved_gops"])
+    lost = sum(v for k, v in out.items() if k not in ("achieved", "host"))
+    out["host"] = max(0.0, peak - out["achieved"] - lost)
+    return out
+
+
 def plot_utilization(run: Any, out: Axes | str | Path, *, title: str | None = None) -> Any:
-    """Per core layer: achieved GOPS and the rest of the peak stacked by loss cause."""
+    """Per layer (host layers included) and for the whole network (each layer weighted by its
+    time): achieved GOPS and the rest of the array's peak stacked by loss cause."""
     run = load_run(run)
-    layers = _core_layers(run)
+    layers = _timed_layers(run)
     if not layers:
-        raise AccelsimError("utilization plot: the run has no core layers")
-    names = [lay["name"] for lay in layers]
-    x = np.arange(len(layers))
-    with _figure(out, (max(7.5, 0.45 * len(layers) + 2.5), 4.8)) as ax:
-        bottom = np.zeros(len(layers))
-        segs = [utilization_segments(lay) for lay in layers]
+        raise AccelsimError("utilization plot: the run has no core or host layers")
+    peak = float(run["total"]["peak_gops"])
+    names = [lay["name"] for lay in layers] + ["network"]
+    x = np.arange(len(names), dtype=float)
+    x[-1] += 0.5  # the network bar stands apart
+    with _figure(out, (max(7.5, 0.45 * len(names) + 2.5), 4.8)) as ax:
+        bottom = np.zeros(len(names))
+        segs = [utilization_segments(lay, peak) for lay in layers] + [network_segments(run)]
         for key, label, colour in UTIL_SEGMENTS:
             h = np.array([s[key] for s in segs])
             ax.bar(
@@ -203,22 +238,26 @@ def plot_utilization(run: Any, out: Axes | str | Path, *, title: str | None = No
                 linewidth=0.4,
             )
             bottom += h
-        peak = float(run["total"]["peak_gops"])
         ax.axhline(peak, color="black", linestyle="--", linewidth=1, label=f"peak {peak:g} GOPS")
-        rot = 60 if len(layers) > 6 else 0
+        rot = 60 if len(names) > 6 else 0
         ax.set_xticks(x, names, rotation=rot, ha="right" if rot else "center", fontsize=8)
-        ax.set_xlim(-0.6, len(layers) - 0.4)
+        for tick, lay in zip(ax.get_xticklabels(), [*layers, None], strict=True):
+            if lay is None:
+                tick.set_fontweight("bold")
+            elif lay.get("kind") == "host":
+                tick.set_color("#5d4037")
+        ax.set_xlim(-0.6, x[-1] + 0.6)
         ax.set_ylim(0, peak * 1.25)
-        ax.set_xlabel("core layer")
+        ax.set_xlabel("layer (host layers in brown; network: every layer weighted by its time)")
         ax.set_ylabel("throughput (GOPS)")
-        n_host = sum(lay.get("kind") == "host" for lay in run["layers"])
         t = title or _run_title(run, "Per-layer utilisation")
-        util = run["total"]["utilization"]
-        sub = f"network {util:.1%} of peak" + (
-            f"; {n_host} host layers not shown" if n_host else ""
-        )
+        tot = run["total"]
+        util = tot["utilization"]
+        sub = f"network {util:.1%} of peak"
+        if "host_time_share" in tot:
+            sub += f"; time on the core {tot['core_time_share']:.0%}, on the host {tot['host_time_share']:.0%}"
         ax.set_title(f"{t}\n{sub}", fontsize=10)
-        ax.legend(fontsize=7, ncol=4 if len(layers) > 10 else 3, loc="upper center", frameon=False)
+        ax.legend(fontsize=7, ncol=4 if len(names) > 10 else 3, loc="upper center", frameon=False)
     return _result(out, ax)
 
 
@@ -241,18 +280,23 @@ def ddr_peak_gbps(run: Mapping[str, Any]) -> float:
 
 
 def plot_roofline(run: Any, out: Axes | str | Path, *, title: str | None = None) -> Any:
-    """Compute and DDR roofs (log-log) with every core layer at (intensity, achieved GOPS)."""
+    """Compute and DDR roofs (log-log) with every layer at (intensity, achieved GOPS), host
+    layers included, and the whole network (its ops over all DDR traffic, core and host)."""
     run = load_run(run)
-    layers = [lay for lay in _core_layers(run) if lay["arithmetic_intensity"] > 0]
+    layers = [lay for lay in _timed_layers(run) if lay["arithmetic_intensity"] > 0]
     if not layers:
-        raise AccelsimError("roofline plot: the run has no core layers with DDR traffic")
+        raise AccelsimError("roofline plot: the run has no layers with DDR traffic")
     peak = float(run["total"]["peak_gops"])
     bw = ddr_peak_gbps(run)
     ridge = peak / bw
     ai = np.array([lay["arithmetic_intensity"] for lay in layers], dtype=float)
     got = np.array([lay["achieved_gops"] for lay in layers], dtype=float)
-    lo = min(ai.min(), ridge) / 4
-    hi = max(ai.max(), ridge) * 4
+    tot = run["total"]
+    moved = tot.get("ddr_bytes_read", 0) + tot.get("ddr_bytes_written", 0)
+    net_ai = 2 * tot["macs_useful"] / moved if moved and tot.get("macs_useful") else 0.0
+    net_got = float(tot.get("achieved_gops", 0.0))
+    lo = min(ai.min(), ridge, net_ai or ridge) / 4
+    hi = max(ai.max(), ridge, net_ai) * 4
     xs = np.geomspace(lo, hi, 256)
     with _figure(out, (7.5, 5.2)) as ax:
         left, right = xs[xs <= ridge], xs[xs >= ridge]
@@ -282,8 +326,15 @@ def plot_roofline(run: Any, out: Axes | str | Path, *, title: str | None = None)
         ax.axvline(
             ridge, color="gray", linestyle=":", linewidth=1, label=f"ridge {ridge:.3g} ops/byte"
         )
+        if net_ai > 0 and net_got > 0:
+            ax.scatter(
+                [net_ai], [net_got], marker="*", s=220, color="#ffd600", edgecolor="black",
+                zorder=4, label="network (host layers and traffic included)",
+            )  # fmt: skip
         # points by the measured limiter (bound.py), not by the roof above them
-        measured = [lay.get("bound", "?") for lay in layers]
+        measured = [
+            lay.get("bound", "host" if lay.get("kind") == "host" else "?") for lay in layers
+        ]
         for bound in dict.fromkeys([*BOUND_STYLE, *measured]):
             sel = np.array([m == bound for m in measured])
             if sel.any():
@@ -298,13 +349,15 @@ def plot_roofline(run: Any, out: Axes | str | Path, *, title: str | None = None)
                     label=f"layer: {bound}-bound (measured)",
                 )
         ax.set_xlim(lo, hi)
-        ymin = max(min(got[got > 0].min() if (got > 0).any() else peak, lo * bw) / 2, 1e-6)
+        ymin = max(
+            min(got[got > 0].min() if (got > 0).any() else peak, lo * bw, net_got or peak) / 2,
+            1e-6,
+        )
         ax.set_ylim(ymin, peak * 2)
         ax.set_xlabel("arithmetic intensity (ops / DDR byte)")
         ax.set_ylabel("throughput (GOPS)")
-        n_host = sum(lay.get("kind") == "host" for lay in run["layers"])
         head = title or _run_title(run, "Roofline")
-        ax.set_title(head + (f"\n({n_host} host layers not shown)" if n_host else ""), fontsize=10)
+        ax.set_title(head, fontsize=10)
         ax.legend(fontsize=7, loc="lower right")
         ax.grid(True, which="major", alpha=0.3)
         named = _label_points(ax, ai, got, [lay["name"] for lay in layers])

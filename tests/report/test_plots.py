@@ -58,20 +58,35 @@ def _core(run: SimResult) -> list[dict]:
 
 
 def test_utilization_bars_stack_to_the_peak(run: SimResult, files: dict[str, Path]) -> None:
+    """One bar per core and host layer, then the network; each stacks to the array's peak."""
     ax = plots.plot_utilization(files["json"], _ax())
     bars = [c for c in ax.containers if isinstance(c, BarContainer)]
-    n = len(_core(run))
+    timed = [lay for lay in run.layers if lay["kind"] in ("core", "host")]
+    assert len(timed) > len(_core(run))  # tiny has host layers, and they are drawn
+    n = len(timed) + 1
     assert len(bars) == len(plots.UTIL_SEGMENTS) and all(len(b) == n for b in bars)
     tops = np.sum([[p.get_height() for p in b] for b in bars], axis=0)
     peak = run.total["peak_gops"]
     np.testing.assert_allclose(tops, peak, rtol=1e-9)
     achieved = [p.get_height() for p in bars[0]]
-    np.testing.assert_allclose(achieved, [lay["achieved_gops"] for lay in _core(run)])
+    want = [min(lay["achieved_gops"], peak) for lay in timed] + [run.total["achieved_gops"]]
+    np.testing.assert_allclose(achieved, want, rtol=1e-9)
+    host = [p.get_height() for p in bars[[k for k, _, _ in plots.UTIL_SEGMENTS].index("host")]]
+    for h, lay in zip(host, timed, strict=False):
+        assert (h > 0) == (lay["kind"] == "host")
+    # the network bar loses to the host the host layers' share of the time, less the useful
+    # work (MACs) they do there
+    share = sum(lay["cycles"] for lay in timed if lay["kind"] == "host") / run.total["cycles"]
+    host_macs = sum(lay["macs_useful"] for lay in timed if lay["kind"] == "host")
+    host_gops = 2 * host_macs / run.total["seconds"] / 1e9
+    assert host[-1] == pytest.approx(peak * share - host_gops, rel=1e-9)
     assert ax.get_ylabel() == "throughput (GOPS)"
-    assert [t.get_text() for t in ax.get_xticklabels()] == [lay["name"] for lay in _core(run)]
-    assert "2 host layers not shown" in ax.get_title()
+    names = [lay["name"] for lay in timed] + ["network"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == names
+    assert f"on the host {run.total['host_time_share']:.0%}" in ax.get_title()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "lost: stall input" in labels and any(s.startswith("peak") for s in labels)
+    assert "lost: layer on the host" in labels
 
 
 def test_segments_split_the_lost_time_by_cause(run: SimResult) -> None:
@@ -92,11 +107,18 @@ def test_roofline_roofs_and_points(run: SimResult, files: dict[str, Path]) -> No
     assert ax.get_xlabel() == "arithmetic intensity (ops / DDR byte)"
     assert ax.get_ylabel() == "throughput (GOPS)"
     pts = np.vstack([c.get_offsets() for c in ax.collections])
-    core = _core(run)
-    assert len(pts) == len(core)
+    timed = [
+        lay for lay in run.layers
+        if lay["kind"] in ("core", "host") and lay["arithmetic_intensity"] > 0
+    ]  # fmt: skip
+    assert any(lay["kind"] == "host" for lay in timed)
+    t = run.total
+    network = (2 * t["macs_useful"] / (t["ddr_bytes_read"] + t["ddr_bytes_written"]),
+               t["achieved_gops"])  # fmt: skip
+    assert len(pts) == len(timed) + 1
     np.testing.assert_allclose(
         sorted(map(tuple, pts)),
-        sorted((lay["arithmetic_intensity"], lay["achieved_gops"]) for lay in core),
+        sorted([(lay["arithmetic_intensity"], lay["achieved_gops"]) for lay in timed] + [network]),
     )
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     bw = run.total["ddr_peak_gbps"]
