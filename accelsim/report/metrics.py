@@ -72,6 +72,8 @@ class LayerReport(TypedDict, total=False):
     pe_busy_cycles: int
     stall_cycles: StallCycles
     drain_cycles: int
+    first_pe_cycle: int  # core layers: the first PE cycle of the first pass
+    last_pe_cycle: int  # and the end of the last PE cycle of the last pass
     macs_useful: int
     macs_issued: int
     mapping_efficiency: float
@@ -301,6 +303,8 @@ def build_result(
             pe_busy_cycles=int(busy),
             stall_cycles=stall,
             drain_cycles=int(cycles - busy - sum(stall.values())),
+            first_pe_cycle=int(chans[0].px_start[0]),
+            last_pe_cycle=int(chans[-1].px_end[-1]),
             macs_useful=int(macs_useful),
             macs_issued=int(macs_issued),
             mapping_efficiency=macs_useful / macs_issued if macs_issued else 0.0,

@@ -41,7 +41,6 @@ OCCUPANCY_SIGNALS = (
     "line_buffer_bytes", "weight_bank0_bytes", "weight_bank1_bytes", "weight_bank0_state",
     "weight_bank1_state", "output_fifo_groups", "ddr_waiting_requests",
 )  # fmt: skip
-IN_USE = 3
 
 
 def timescale_for(clock_mhz: float) -> tuple[str, int, str]:
@@ -99,24 +98,12 @@ def grant_signals(result: SimResult) -> dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 def _core_phase_times(result: SimResult) -> dict[int, tuple[int, int]]:
-    """Per core layer index: (first PE cycle, end of the last PE cycle), from the bank states."""
-    out: dict[int, tuple[int, int]] = {}
-    core = [lay for lay in result.layers if lay["kind"] == "core"]
-    for j, lay in enumerate(core):
-        st = result.traces[f"weight_bank{j % 2}_state"]
-        t, v = np.asarray(st.times), np.asarray(st.values)
-        lo = int(np.searchsorted(t, lay["start_cycle"], side="left"))
-        first = last = None
-        for i in range(max(lo - 1, 0), len(t)):
-            if v[i] == IN_USE and first is None:
-                first = max(int(t[i]), lay["start_cycle"])
-            elif v[i] != IN_USE and first is not None:
-                last = int(t[i])
-                break
-        if first is None or last is None or last > lay["end_cycle"]:
-            raise AccelsimError(f"layer {lay['name']}: bank state trace has no in-use span")
-        out[lay["index"]] = (first, last)
-    return out
+    """Per core layer index: (first PE cycle, end of the last PE cycle)."""
+    return {
+        lay["index"]: (int(lay["first_pe_cycle"]), int(lay["last_pe_cycle"]))
+        for lay in result.layers
+        if lay["kind"] == "core"
+    }
 
 
 def pe_signals(result: SimResult) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -133,6 +120,8 @@ def pe_signals(result: SimResult) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         if lay["kind"] == "host":
             pt.append(s)
             pv.append(PE_HOST)
+        elif lay["kind"] == "fused":  # runs inside the conv before it: no time of its own
+            pass
         else:
             first, last = phases[lay["index"]]
             sw = lay["stall_cycles"]["weights"]

@@ -186,3 +186,24 @@ def test_cli_run_vcd(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert set(OCCUPANCY_SIGNALS) | {"pe_state", "ddr_owner", "layer"} <= set(wave)
     assert main(["run", "tiny", "--hw", "zedboard", "--vcd", str(tmp_path / "no" / "x.vcd")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_generation_2_layers_have_their_phases(tmp_path: Path) -> None:
+    """Tiled, decomposed and fused layers (spec 7): each core layer runs from its first PE cycle
+    to its last, then drains; a fused pool takes no time of its own."""
+    r = accelsim.simulate(
+        "yolov2-tiny", "zedboard-gen2", overrides={"weight_buffer.bank_bytes": 100000}
+    )
+    assert any(lay.get("tiles", 1) > 1 for lay in r.layers)
+    assert any(lay["kind"] == "fused" for lay in r.layers)
+    path = tmp_path / "g2.vcd"
+    write_vcd(r, path)
+    _, wave = parse_vcd(path.read_text())
+    run, drain = PE_STATES.index("run"), PE_STATES.index("drain")
+    for lay in r.layers:
+        if lay["kind"] != "core":
+            continue
+        assert value_at(wave, "pe_state", lay["first_pe_cycle"]) == run, lay["name"]
+        assert value_at(wave, "pe_state", lay["last_pe_cycle"] - 1) == run, lay["name"]
+        if lay["drain_cycles"] and lay["last_pe_cycle"] < lay["end_cycle"]:
+            assert value_at(wave, "pe_state", lay["last_pe_cycle"]) == drain, lay["name"]
