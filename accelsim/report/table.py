@@ -160,7 +160,7 @@ RUN_KNOWN = {
     "ddr_bytes_read_weights", "ddr_bytes_written", "port_busy_cycles",
     "port_busy_in_layer_cycles", "achieved_bandwidth_gbps", "ddr_efficiency", "passes",
     "row_hits", "row_misses", "refresh_ddr_cycles", "arithmetic_intensity", "attainable_gops",
-    "roofline_bound", "bound",
+    "roofline_bound", "bound", "first_pe_cycle", "last_pe_cycle",
     # how a core layer ran (spec 7.5): the how column says it in words; JSON/CSV have each key
     "how", "reason", "kernel", "sub_kernels", "packed_1x1", "groups", "tiles", "strips",
     "machine_passes", "fused_pool",
