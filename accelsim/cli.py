@@ -1,21 +1,51 @@
 """The ``accelsim`` command line. Nothing else in the package parses argv.
 
 User mistakes (bad files, impossible layers, unknown fields) print one line per problem to stderr
-and exit with status 2; no traceback.
+and exit with status 2; no traceback. Output paths are checked before anything is simulated, and
+every output is written through a temporary file renamed into place (:mod:`accelsim.ioutil`).
+Ctrl-C (SIGINT) and SIGTERM end a command with one line and exit status 130 or 143, leaving no
+partial output file; a sweep keeps every row it finished.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from accelsim.errors import AccelsimError
 
 EXIT_USER_ERROR = 2
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+#: Widest bit width --weight-bits / --act-bits take.
+MAX_OPTION_BITS = 32
+#: Largest --seed.
+MAX_SEED = 2**63 - 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt."""
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    # the first signal stops the command; cleanup (removing temp files, stopping workers) is
+    # not interrupted by a second one
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _exit_for(err: KeyboardInterrupt) -> tuple[int, str]:
+    if isinstance(err, Terminated):
+        return EXIT_SIGTERM, "terminated"
+    return EXIT_SIGINT, "interrupted"
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -29,11 +59,25 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         metavar="PATH=VALUE",
         help="override a config field, e.g. --set core.ic_batch=32 (repeatable)",
     )
-    p.add_argument("--batch", type=int, default=None, help="images per run (default: network's)")
-    p.add_argument("--strict", action="store_true", help="host layers are errors")
-    p.add_argument("--weight-bits", type=int, default=None, help="bits for imported CSV/ONNX")
-    p.add_argument("--act-bits", type=int, default=None, help="bits for imported CSV/ONNX")
+    p.add_argument(
+        "--batch", type=int, default=None, help="images per run, 1..65536 (default: network's)"
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="host layers, and a BRAM estimate over the part, are errors",
+    )
+    _add_bits(p)
     _add_csv_padding(p)
+
+
+def _add_bits(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--weight-bits", type=int, default=None, help="weight bits of SCALE-Sim CSV/ONNX, 1..32"
+    )
+    p.add_argument(
+        "--act-bits", type=int, default=None, help="activation bits of SCALE-Sim CSV/ONNX, 1..32"
+    )
 
 
 def _add_csv_padding(p: argparse.ArgumentParser) -> None:
@@ -99,8 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the model's, else seeded random)",
     )  # fmt: skip
     p.add_argument(
-        "--seed", type=int, default=0, help="functional: seed of random inputs and weights (0)"
-    )
+        "--seed", type=int, default=0,
+        help="functional: seed of random inputs and weights, 0..2^63-1 (default 0)",
+    )  # fmt: skip
     p.add_argument(
         "--outputs", type=Path, default=None, metavar="Y.npz",
         help="functional: write every layer's output codes (NHWC) under the layer's name",
@@ -145,7 +190,11 @@ def _add_sweep(sub: Any) -> None:
         "sweep",
         help="simulate networks over a grid of config values, in parallel, into a CSV",
         description="Simulate every network at every point of a grid of config values. Rows are "
-        "appended to --out as points finish; rerunning the same command resumes.",
+        "appended to --out as points finish; rerunning the same command resumes. A range "
+        "START:STOP:STEP includes STOP when the steps land on it exactly (100:300:50 is 100, "
+        "150, 200, 250, 300; decimal arithmetic, so 0.1:0.3:0.1 ends at 0.3); an axis has at "
+        "most 100000 values and a sweep at most 1000000 points (networks x grid) unless "
+        "--sample picks some of them.",
     )
     p.add_argument("networks", nargs="+", metavar="NETWORK", help="zoo name or network file")
     p.add_argument("--hw", required=True, help="board preset name or hwconfig YAML path")
@@ -154,7 +203,8 @@ def _add_sweep(sub: Any) -> None:
         action="append",
         required=True,
         metavar="PATH=VALUES",
-        help="a varied field: list a,b,c / range start:stop:step / names (repeatable: a grid)",
+        help="a varied field: list a,b,c / range START:STOP[:STEP], STOP included when a step "
+        "lands on it / names (repeatable: a grid)",
     )
     p.add_argument(
         "--set",
@@ -165,18 +215,36 @@ def _add_sweep(sub: Any) -> None:
         help="a fixed override for every point (repeatable)",
     )
     p.add_argument("--out", type=Path, default=Path("sweep.csv"), help="results CSV (resumed)")
-    p.add_argument("--jobs", type=int, default=None, help="local worker processes (default: CPUs)")
+    p.add_argument(
+        "--jobs", type=int, default=None, help="local worker processes, 1..1024 (default: CPUs)"
+    )
     p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler address")
-    p.add_argument("--sample", type=int, default=None, metavar="K", help="K random grid points")
+    p.add_argument(
+        "--sample", type=int, default=None, metavar="K",
+        help="run K random points of the whole sweep (all networks together), 1..1000000",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
-    p.add_argument("--batch", type=int, default=None, help="images per run (default: network's)")
+    p.add_argument(
+        "--batch", type=int, default=None, help="images per run, 1..65536 (default: network's)"
+    )
     p.add_argument("--strict", action="store_true", help="host layers are errors")
-    p.add_argument("--weight-bits", type=int, default=None, help="bits for imported CSV/ONNX")
-    p.add_argument("--act-bits", type=int, default=None, help="bits for imported CSV/ONNX")
+    p.add_argument(
+        "--progress-every", type=float, default=5.0, metavar="S",
+        help="without a terminal, print progress to stderr every S seconds (default 5; 0: off)",
+    )  # fmt: skip
+    _add_bits(p)
     _add_csv_padding(p)
 
 
 PLOT_KINDS = ("utilization", "occupancy", "roofline", "sweep", "pareto")
+#: The options each plot kind reads; any other given is an error, not ignored.
+PLOT_OPTIONS = {
+    "utilization": (),
+    "roofline": (),
+    "occupancy": ("--layers",),
+    "sweep": ("--x", "--y", "--by", "--where", "--agg"),
+    "pareto": ("--x", "--y", "--where"),
+}
 
 
 def _add_plot(sub: Any) -> None:
@@ -202,7 +270,8 @@ def _add_plot(sub: Any) -> None:
         help="sweep, pareto: keep only rows with this value (repeatable)",
     )
     p.add_argument(
-        "--agg", choices=("max", "min", "mean"), default="max", help="sweep: over other parameters"
+        "--agg", choices=("max", "min", "mean"), default=None,
+        help="sweep: over other parameters (default max)",
     )
     p.add_argument(
         "--all", action="store_true",
@@ -210,40 +279,89 @@ def _add_plot(sub: Any) -> None:
     )  # fmt: skip
 
 
-def _network_options(args: argparse.Namespace) -> dict[str, Any]:
+_IMPORTED = (".csv", ".onnx")
+
+
+def _network_options(args: argparse.Namespace, networks: Sequence[str]) -> dict[str, Any]:
+    """--weight-bits/--act-bits for the importers; checked, and refused where nothing reads
+    them (zoo names and YAML networks carry their own bit widths)."""
     opts: dict[str, Any] = {}
-    nets = getattr(args, "networks", None) or [args.network]
+    problems: list[str] = []
     if getattr(args, "csv_padding", None) is not None:
-        not_csv = [n for n in nets if not str(n).lower().endswith(".csv")]
+        not_csv = [n for n in networks if not str(n).lower().endswith(".csv")]
         if not_csv:
-            raise AccelsimError(
+            problems.append(
                 f"--csv-padding applies to SCALE-Sim CSV networks only, not {', '.join(not_csv)}"
             )
-    if args.weight_bits is not None:
-        opts["weight_bits"] = args.weight_bits
-    if args.act_bits is not None:
-        opts["act_bits"] = args.act_bits
-    if getattr(args, "csv_padding", None) is not None:
-        opts["padding"] = args.csv_padding
+        else:
+            opts["padding"] = args.csv_padding
+    imported = any(Path(n).suffix.lower() in _IMPORTED for n in networks)
+    for flag, key in (("--weight-bits", "weight_bits"), ("--act-bits", "act_bits")):
+        value = getattr(args, key)
+        if value is None:
+            continue
+        if not 1 <= value <= MAX_OPTION_BITS:
+            problems.append(f"{flag} must be from 1 to {MAX_OPTION_BITS}, got {value}")
+        elif not imported:
+            names = ", ".join(networks)
+            problems.append(
+                f"{flag} applies to SCALE-Sim CSV and ONNX networks only, not to {names} "
+                "(a YAML or zoo network states its own bit widths)"
+            )
+        else:
+            opts[key] = value
+    if problems:
+        raise AccelsimError(problems)
     return opts
 
 
-def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from accelsim.config.load import load_hw
-    from accelsim.network import load_network
+def _outputs(pairs: Sequence[tuple[str, Path | None]]) -> list[str]:
+    """Problems of the output paths given (missing folder, a directory, no permission ...),
+    found before anything is simulated."""
+    from accelsim.ioutil import check_writable
 
     problems: list[str] = []
-    net = hw = None
+    seen: dict[str, str] = {}
+    for flag, path in pairs:
+        if path is None:
+            continue
+        try:
+            check_writable(path)
+        except AccelsimError as err:
+            problems += err.problems
+            continue
+        key = str(Path(path).resolve()) if Path(path).is_absolute() else str(path)
+        if key in seen:
+            problems.append(f"{flag} {path}: the same file as {seen[key]}")
+        seen[key] = flag
+    return problems
+
+
+def _checked(problems: list[str], fn: Callable[[], Any]) -> Any:
+    """``fn()``, or None with its problems appended."""
     try:
-        net = load_network(args.network, **_network_options(args))
+        return fn()
     except AccelsimError as err:
         problems += err.problems
-    try:
-        hw = load_hw(args.hw, args.overrides)
-    except AccelsimError as err:
-        problems += err.problems
-    if args.batch is not None and args.batch < 1:
-        problems.append(f"--batch must be >= 1, got {args.batch}")
+        return None
+
+
+def _load(args: argparse.Namespace, outputs: Sequence[tuple[str, Path | None]] = ()):  # type: ignore[no-untyped-def]
+    from accelsim.config.load import load_hw
+    from accelsim.network import load_network
+    from accelsim.network.model import MAX_BATCH
+
+    problems: list[str] = []
+    opts = _checked(problems, lambda: _network_options(args, [args.network]))
+    net = None
+    if opts is not None:
+        net = _checked(problems, lambda: load_network(args.network, **opts))
+    hw = _checked(
+        problems, lambda: load_hw(args.hw, args.overrides, hw_label="--hw", set_label="--set")
+    )
+    if args.batch is not None and not 1 <= args.batch <= MAX_BATCH:
+        problems.append(f"--batch must be from 1 to {MAX_BATCH}, got {args.batch}")
+    problems += _outputs(outputs)
     if problems:
         raise AccelsimError(problems)
     assert net is not None and hw is not None
@@ -253,10 +371,23 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _write_json(path: Path, data: Any) -> None:
-    try:
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    except OSError as err:
-        raise AccelsimError(f"{path}: cannot write: {err.strerror}") from None
+    from accelsim.ioutil import write_text
+
+    write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def _fit(hw: Any, strict: bool) -> list[str]:
+    """The BRAM fit of ``hw``: a warning on stderr, or under --strict a problem returned."""
+    from accelsim.mapping import bram_estimate
+
+    bram = bram_estimate(hw)
+    if bram.fits:
+        return []
+    text = f"the BRAM36 estimate {bram.total} exceeds the part's {bram.available} (board.bram36)"
+    if strict:
+        return [f"{text} (strict mode)"]
+    print(f"accelsim: warning: {text}; simulated as if it fit", file=sys.stderr)
+    return []
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -300,7 +431,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"--strict means --fail-on host; it contradicts --fail-on {args.fail_on}"
         )
     fail_on = "host" if args.strict else (args.fail_on or "rejected")
-    net, hw = _load(args)
+    net, hw = _load(args, [("--json", args.json)])
     placement = place_network(net, hw, strict=args.strict)
     report = check_rows(placement)
     print(format_check(report, wide=args.wide))
@@ -308,6 +439,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         _write_json(args.json, report)
     failing = {"rejected": ("rejected",), "host": ("rejected", "host"), "none": ()}[fail_on]
     problems = [r for p in placement.plans if p.where in failing for r in p.reasons]
+    if args.strict:
+        problems += _fit(hw, strict=True)
     if problems:
         sys.stdout.flush()
         raise AccelsimError(problems)
@@ -319,7 +452,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from accelsim.report.export import format_run, write_csv, write_json, write_occupancy
     from accelsim.simulate import run_placement
 
-    net, hw = _load(args)
+    outputs = [("--json", args.json), ("--csv", args.csv), ("--occupancy", args.occupancy),
+               ("--vcd", args.vcd), ("--html", args.html)]  # fmt: skip
+    outputs += [("--outputs", args.outputs)] if args.functional else []
+    net, hw = _load(args, outputs)
     functional_only = [
         flag
         for flag, given in (
@@ -335,7 +471,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise AccelsimError(
             [f"{flag} applies to --functional runs only" for flag in functional_only]
         )
+    if not 0 <= args.seed <= MAX_SEED:
+        raise AccelsimError(f"--seed must be from 0 to 2^63 - 1, got {args.seed}")
     placement = place_network(net, hw, strict=args.strict)
+    fit = _fit(hw, strict=args.strict)
+    if fit:
+        raise AccelsimError(placement.problems + fit)
     if args.functional:
         # check the user's files before the cycle simulation, not after it has printed
         from accelsim.functional import load_inputs, load_weights
@@ -373,31 +514,107 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from accelsim.sweep import run_sweep, spec_from_args
+class _Progress:
+    """Sweep progress on stderr: a tqdm bar on a terminal, else a line every ``every`` seconds
+    (from a timer thread, so a long point does not silence it)."""
 
-    spec = spec_from_args(
-        args.networks, args.hw, args.vary, args.overrides,
-        batch=args.batch, strict=args.strict, sample=args.sample, seed=args.seed,
-        network_options=_network_options(args),
-    )  # fmt: skip
-    bar: Any = None
+    def __init__(self, out: Path, every: float) -> None:
+        self.out = out
+        self.every = every
+        self.total = self.skipped = self.done = 0
+        self.started = False
+        self.base = 0
+        self.bar: Any = None
+        self.t0 = time.monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    def on_start(total: int, skipped: int) -> None:
-        nonlocal bar
+    def start(self, total: int, skipped: int) -> None:
+        self.total, self.skipped, self.started = total, skipped, True
+        self.base = self._lines()
         if sys.stderr.isatty():
             from tqdm import tqdm
 
-            bar = tqdm(total=total, initial=skipped, unit="pt", file=sys.stderr, smoothing=0.1)
+            self.bar = tqdm(total=total, initial=skipped, unit="pt", file=sys.stderr, smoothing=0.1)
+        elif self.every > 0:
+            self._thread = threading.Thread(
+                target=self._tick, daemon=True, name="accelsim-progress"
+            )
+            self._thread.start()
 
+    def row(self, row: Any) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update()
+
+    def _lines(self) -> int:
+        try:
+            return self.out.read_bytes().count(b"\n")
+        except OSError:
+            return 0
+
+    def rows_added(self) -> int:
+        """Rows this run added to the file, counted in the file itself (a signal may land
+        between a row's write and its callback)."""
+        return self._lines() - self.base
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.every):
+            print(self.line(), file=sys.stderr, flush=True)
+
+    def line(self) -> str:
+        finished = self.skipped + self.done
+        return (
+            f"accelsim: sweep {finished}/{self.total} points ({self.skipped} already in "
+            f"{self.out}), {time.monotonic() - self.t0:.0f} s"
+        )
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from accelsim.sweep import MAX_JOBS, run_sweep, spec_from_args
+
+    problems: list[str] = []
+    opts = _checked(problems, lambda: _network_options(args, args.networks)) or {}
+    spec = _checked(problems, lambda: spec_from_args(
+        args.networks, args.hw, args.vary, args.overrides,
+        batch=args.batch, strict=args.strict, sample=args.sample, seed=args.seed,
+        network_options=opts,
+    ))  # fmt: skip
+    if args.jobs is not None and not 1 <= args.jobs <= MAX_JOBS:
+        problems.append(f"--jobs must be from 1 to {MAX_JOBS}, got {args.jobs}")
+    if not 0 <= args.progress_every <= 86400:
+        problems.append(f"--progress-every must be from 0 to 86400, got {args.progress_every:g}")
+    problems += _outputs([("--out", args.out)])
+    if problems:
+        raise AccelsimError(problems)
+    progress = _Progress(args.out, args.progress_every)
     try:
         summary = run_sweep(
-            spec, args.out, jobs=args.jobs, scheduler=args.scheduler, on_start=on_start,
-            on_row=lambda row: bar.update() if bar is not None else None,
+            spec, args.out, jobs=args.jobs, scheduler=args.scheduler, on_start=progress.start,
+            on_row=progress.row,
         )  # fmt: skip
+    except KeyboardInterrupt as err:
+        progress.close()
+        code, what = _exit_for(err)
+        if not progress.started:  # before the results file was opened
+            print(f"accelsim: {what}", file=sys.stderr)
+            return code
+        kept = progress.skipped + progress.rows_added()
+        print(
+            f"accelsim: {what}; {kept} of {progress.total} points are in {args.out} (the same "
+            "command resumes)",
+            file=sys.stderr,
+        )
+        return code
     finally:
-        if bar is not None:
-            bar.close()
+        progress.close()
     if summary.dropped_torn_line:
         print(f"{args.out}: dropped a torn last line; its point ran again", file=sys.stderr)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items())) or "none"
@@ -418,6 +635,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     from accelsim.report import plots
 
+    problems = _outputs([("--out", args.out)])
+    takes = PLOT_OPTIONS[args.kind]
+    for flag, given in (("--layers", args.layers), ("--x", args.x), ("--y", args.y),
+                        ("--by", args.by), ("--where", args.where), ("--agg", args.agg)):  # fmt: skip
+        if given and flag not in takes:
+            problems.append(
+                f"{flag} does not apply to {args.kind} plots"
+                + (f" (they take {', '.join(takes)})" if takes else "")
+            )
+    if problems:
+        raise AccelsimError(problems)
     out = plots.plot_command(
         args.kind, args.input, args.out, title=args.title, layers=args.layers, x=args.x,
         y=args.y, by=args.by, where=args.where, agg=args.agg, all_points=args.all,
@@ -429,6 +657,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from accelsim.report.html import report_command
 
+    problems = _outputs([("-o", args.out)])
+    if problems:
+        raise AccelsimError(problems)
     out = report_command(
         args.input, args.out, occupancy=args.occupancy, layers=args.layers,
         all_points=args.all, title=args.title,
@@ -448,17 +679,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         "plot": cmd_plot,
         "report": cmd_report,
     }
+    previous = _install_signals()
     try:
         return handlers[args.command](args)
     except AccelsimError as err:
         for line in err.problems:
             print(f"accelsim: error: {line}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print("accelsim: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        code, what = _exit_for(err)
+        print(f"accelsim: {what}", file=sys.stderr)
+        return code
     except BrokenPipeError:
         return 0
+    finally:
+        _restore_signals(previous)
+
+
+def _install_signals() -> dict[int, Any]:
+    """SIGINT and SIGTERM raise in the main thread (see :func:`_on_signal`); returns the
+    handlers to restore, so calling :func:`main` leaves the process as it was."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.getsignal(sig)
+        if previous[sig] is not signal.SIG_IGN:  # nohup / background jobs keep ignoring
+            signal.signal(sig, _on_signal)
+    return previous
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -87,6 +87,7 @@ import numpy as np
 
 from accelsim.config.schema import HwConfig
 from accelsim.errors import AccelsimError
+from accelsim.ioutil import MAX_BINARY_BYTES, atomic_write, regular_file
 from accelsim.kernels import (
     conv_core,
     fold_thresholds,
@@ -225,6 +226,7 @@ def _read_npz(source: str | Path | Mapping[str, Any], label: str) -> tuple[str, 
     if isinstance(source, Mapping):
         return label, dict(source)
     path = Path(source)
+    regular_file(path, limit=MAX_BINARY_BYTES)  # no pipe, device or oversized file
     try:
         data = np.load(path, allow_pickle=False)
     except OSError as err:
@@ -994,6 +996,10 @@ def run_functional(
     from accelsim.config.load import load_hw
     from accelsim.network import load_network
 
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise AccelsimError(f"seed must be an integer from 0 to 2^63 - 1, got {seed!r}")
+    if not 0 <= int(seed) < 2**63:
+        raise AccelsimError(f"seed must be from 0 to 2^63 - 1, got {seed}")
     network = load_network(network)
     hw = load_hw(hw, overrides or None)
     placement = place_network(network, hw)
@@ -1097,12 +1103,8 @@ def format_functional(result: FunctionalResult) -> str:
 
 def write_outputs(result: FunctionalResult, path: str | Path) -> None:
     """Every layer's output codes (and ``input``) as (N, H, W, C) arrays in a .npz."""
-    path = Path(path)
-    try:
-        with path.open("wb") as f:
-            np.savez_compressed(f, **result.outputs)
-    except OSError as err:
-        raise AccelsimError(f"{path}: cannot write: {err.strerror}") from None
+    with atomic_write(Path(path), "wb") as f:
+        np.savez_compressed(f, **result.outputs)
 
 
 def functional_command(network: Network, hw: HwConfig, args: argparse.Namespace) -> int:

@@ -353,7 +353,7 @@ def test_input_file_errors(tmp_path: Path, tiny: Network) -> None:
     good = np.zeros((32, 32, 16), np.uint8)
     missing = tmp_path / "nope.npz"
     assert _errors(run_functional, tiny, hw, inputs=missing) == [
-        f"{missing}: cannot read: No such file or directory"
+        f"{missing}: no such file"
     ]
     text = tmp_path / "x.npz"
     text.write_text("not numpy\n")
@@ -467,7 +467,7 @@ def test_cli_file_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
                  "--inputs", str(missing)])  # fmt: skip
     assert code == 2
     assert capsys.readouterr().err == (
-        f"accelsim: error: {missing}: cannot read: No such file or directory\n"
+        f"accelsim: error: {missing}: no such file\n"
     )
 
 

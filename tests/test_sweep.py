@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,12 +22,15 @@ from accelsim.sweep import (
     SweepSpec,
     format_value,
     grid,
+    grid_point,
+    grid_size,
     make_tasks,
     parse_values,
     parse_vary,
     read_results,
     run_point,
     run_sweep,
+    sample_indices,
     sample_points,
 )
 
@@ -235,7 +239,7 @@ def test_cli_sweep_and_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture
     ]
     bad = "sweep tiny --hw zedboard --vary clock_mhz=100 --sample 0 --out".split()
     assert main([*bad, str(tmp_path / "x.csv")]) == 2
-    assert "--sample must be >= 1" in capsys.readouterr().err
+    assert "--sample must be from 1 to 1000000, got 0" in capsys.readouterr().err
 
 
 # 2 x 2 x 25 = 100 points of a network that simulates in milliseconds
@@ -335,3 +339,103 @@ def test_unreachable_scheduler_is_a_user_error(tmp_path: Path) -> None:
     spec = SweepSpec(("tiny",), "zedboard", (Axis("clock_mhz", (100,)),))
     with pytest.raises(AccelsimError, match="--scheduler tcp://127.0.0.1:9: cannot connect"):
         run_sweep(spec, tmp_path / "x.csv", scheduler="tcp://127.0.0.1:9", scheduler_timeout_s=0.5)
+
+
+# ----------------------------------------------------------------------------- issue 11 / 12
+
+
+def test_grid_points_by_index_match_the_grid() -> None:
+    axes = [Axis("a", (1, 2, 3)), Axis("b", ("x", "y")), Axis("c", (0.5, 1.5))]
+    assert grid_size(axes) == 12
+    assert [grid_point(axes, i) for i in range(12)] == grid(axes)
+
+
+def test_sample_indices_are_distinct_sorted_and_seeded() -> None:
+    for n in (10, 10**6, 10**12, 2**63 + 5, 10**40):
+        got = sample_indices(n, 7, seed=3)
+        assert got == sorted(set(got)) and len(got) == 7 and 0 <= got[0] and got[-1] < n
+        assert got == sample_indices(n, 7, seed=3)
+        assert got != sample_indices(n, 7, seed=4)
+    assert sample_indices(5, 9, seed=0) == [0, 1, 2, 3, 4]
+
+
+def test_sample_indices_beyond_64_bits_are_uniform() -> None:
+    """The top half of a 2^70 range gets about half of 2000 draws (binomial: 1000 +- 32)."""
+    n = 2**70
+    top = sum(i >= n // 2 for i in sample_indices(n, 2000, seed=11))
+    assert 870 < top < 1130
+
+
+def test_sample_is_k_points_of_the_whole_sweep() -> None:
+    """--sample K draws K of networks x grid points, not K per network (issue 12)."""
+    axes = (Axis("clock_mhz", tuple(range(100, 200))),)
+    spec = SweepSpec(("tiny", "vgg16"), "zedboard", axes, sample=5, seed=2)
+    tasks = make_tasks(spec)
+    assert len(tasks) == 5
+    flat = [(t.network_label, t.point[0][1]) for t in tasks]
+    assert flat == sorted(flat, key=lambda p: (p[0] != "tiny", p[1]))  # sweep order
+    assert make_tasks(spec)[0].key == tasks[0].key
+
+
+def test_a_grid_over_the_limit_needs_sample() -> None:
+    axes = (Axis("clock_mhz", tuple(range(1, 1001))), Axis("line_buffer.row_bytes",
+            tuple(range(1, 1002))))  # fmt: skip
+    with pytest.raises(AccelsimError, match=r"the sweep has 1001000 points .* --sample K"):
+        make_tasks(SweepSpec(("tiny",), "zedboard", axes))
+    assert len(make_tasks(SweepSpec(("tiny",), "zedboard", axes, sample=3))) == 3
+
+
+def test_sample_of_a_billion_point_grid_runs(tmp_path: Path) -> None:
+    out = tmp_path / "s.csv"
+    argv = ["sweep", "tiny", "--hw", "zedboard", "--set", "ddr.model=ideal",
+            "--vary", "core.ic_batch=8:4096:8", "--vary", "clock_mhz=1:1000:1",
+            "--vary", "line_buffer.row_bytes=1:2000:1", "--sample", "3", "--jobs", "1",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    assert len(read_results(out).rows) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [("1:5:2", (1, 3, 5)), ("1:6:2", (1, 3, 5)), ("0.1:0.7:0.3", (0.1, 0.4, 0.7)),
+     ("5:1:-2", (5, 3, 1)), ("1e-3:3e-3:1e-3", (0.001, 0.002, 0.003))],
+)  # fmt: skip
+def test_range_end_is_included_exactly_when_a_step_lands_on_it(text: str, values: tuple) -> None:
+    assert parse_values(text) == values
+
+
+def test_help_states_the_inclusive_end() -> None:
+    from accelsim.cli import build_parser
+
+    sub = build_parser()._subparsers._group_actions[0].choices["sweep"]  # type: ignore[union-attr]
+    text = " ".join(sub.format_help().split())
+    assert "STOP included when a step lands on it" in text
+    assert "100:300:50 is 100, 150, 200, 250, 300" in text
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "s.csv"
+    argv = ["sweep", "vgg16-s2", "--hw", "zedboard", "--vary", "clock_mhz=100:120:10",
+            "--jobs", "1", "--progress-every", "0.05", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines, "no progress line"
+    pattern = rf"accelsim: sweep ([0-3])/3 points \(0 already in {re.escape(str(out))}\), \d+ s"
+    done = [int(re.fullmatch(pattern, line).group(1)) for line in lines]  # type: ignore[union-attr]
+    assert done == sorted(done)
+
+
+def test_checked_up_front_before_the_file_is_touched(tmp_path: Path) -> None:
+    out = tmp_path / "s.csv"
+    hw = tmp_path / "hw.yaml"
+    hw.write_text("clock_mhz: 0\ncore: {ic_batch: 12}\n")
+    # a bad value of a varied field is that point's business; the rest of the file is not
+    spec = SweepSpec(("tiny",), str(hw), (Axis("clock_mhz", (100, 200)),))
+    with pytest.raises(AccelsimError) as info:
+        run_sweep(spec, out, jobs=1)
+    assert info.value.problems == [f"{hw}: core.ic_batch must be a multiple of 8, got 12"]
+    assert not out.exists()
+    hw.write_text("clock_mhz: 0\n")
+    assert run_sweep(spec, out, jobs=1).by_status == {"ok": 2}

@@ -703,6 +703,11 @@ def conv_core(
     Raises:
         AccelsimError: one line per problem with the arguments.
     """
+    from accelsim.kernels.args import normalize  # array-likes, any integer dtype, no bools
+
+    x_codes, w_codes, thresholds, negative = normalize(
+        x_codes, w_codes, thresholds, negative, stride=stride, padding=padding
+    )
     return _conv(
         x_codes,
         w_codes,
@@ -763,6 +768,11 @@ def conv3x3(
     Raises:
         AccelsimError: one line per problem with the arguments.
     """
+    from accelsim.kernels.args import normalize  # array-likes, any integer dtype, no bools
+
+    x_codes, w_codes, thresholds, negative = normalize(
+        x_codes, w_codes, thresholds, negative, stride=stride, padding=padding
+    )
     return _conv(
         x_codes,
         w_codes,

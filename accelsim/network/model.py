@@ -8,6 +8,13 @@ importer calls; it collects all problems with the layer's name rather than stopp
 ReLU and quantisation layers are folded into the layer before them (a quant layer sets that
 layer's output bits); everything else is kept, including layers the conv core cannot run
 (spec section 5), which the placement step marks for the host.
+
+Limits (every source, checked by :func:`infer_network`): sizes and channels up to
+:data:`MAX_SIZE`, kernels, strides and paddings up to :data:`MAX_WINDOW`, bit widths 1 to
+:data:`MAX_BITS`, at most :data:`MAX_ELEMENTS` values per tensor or weight set, at most
+:data:`MAX_LAYERS` layers, and names of printable characters. :func:`check_work` bounds a whole
+run (:data:`MAX_WORK` operations per batch). Within them every cycle count and address the
+simulator computes fits in 64 bits.
 """
 
 from __future__ import annotations
@@ -17,6 +24,23 @@ from dataclasses import dataclass, field, replace
 from accelsim.errors import AccelsimError
 
 INPUT = "input"  # the name layers use to read the network input
+
+#: Most images one run may simulate (a network's ``batch``; ``--batch``).
+MAX_BATCH = 65536
+#: Largest height, width, channel count, out_channels or groups.
+MAX_SIZE = 65536
+#: Largest kernel, stride or padding.
+MAX_WINDOW = 4096
+#: Widest activation or weight, bits.
+MAX_BITS = 32
+#: Most values in one tensor (a feature map of one image, or a layer's weights).
+MAX_ELEMENTS = 2**31
+#: Most layers in a network.
+MAX_LAYERS = 4096
+#: Longest layer or network name.
+MAX_NAME = 256
+#: Most operations (2 per MAC, one per pooled or added value) one run may simulate.
+MAX_WORK = 2**50
 
 LAYER_TYPES = ("conv", "maxpool", "avgpool", "fc", "add", "concat")
 
@@ -134,6 +158,60 @@ class Network:
         return replace(self, batch=batch)
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a layer or network (empty, too long, control characters)."""
+    if not name:
+        return "the name is empty"
+    if len(name) > MAX_NAME:
+        return f"the name has {len(name)} characters (at most {MAX_NAME})"
+    bad = next((ch for ch in name if not ch.isprintable()), None)
+    if bad is not None:
+        return f"the name contains the control character {bad!r}"
+    return None
+
+
+def check_work(network: Network) -> None:
+    """Refuse a run larger than :data:`MAX_WORK` operations per batch (module docstring)."""
+    per_image = sum(lay.ops for lay in network.layers)
+    total = per_image * network.batch
+    if total > MAX_WORK:
+        raise AccelsimError(
+            f"{network.source or network.name}: {total:.3g} operations for a batch of "
+            f"{network.batch}; accelsim simulates at most 2^50 = {MAX_WORK:.3g} per run"
+        )
+
+
+def _layer_limits(lay: Layer) -> list[str]:
+    """The limits of the module docstring a layer's own parameters break."""
+    out = []
+    for key, lo, hi in (
+        ("kernel", 1, MAX_WINDOW),
+        ("stride", 1, MAX_WINDOW),
+        ("padding", 0, MAX_WINDOW),
+        ("groups", 1, MAX_SIZE),
+    ):
+        v = getattr(lay, key)
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            out.append(f"{key} must be from {lo} to {hi}, got {_show_int(v)}")
+    if lay.type in ("conv", "fc"):
+        for key, lo, hi in (
+            ("out_channels", 1, MAX_SIZE),
+            ("weight_bits", 0, MAX_BITS),  # 0: not given (the importers require 1..32)
+            ("out_bits", 1, MAX_BITS),
+        ):
+            v = getattr(lay, key)
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                out.append(f"{key} must be from {lo} to {hi}, got {_show_int(v)}")
+    return out
+
+
+def _show_int(v: object) -> str:
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 64:
+        return f"an integer of {len(str(abs(v))) if v.bit_length() < 14000 else 'many'} digits"
+    text = repr(v)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
 def conv_out(size: int, kernel: int, stride: int, padding: int) -> int:
     """Output size of a convolution or pooling window: floor((n + 2p - k)/s) + 1."""
     return (size + 2 * padding - kernel) // stride + 1
@@ -154,12 +232,46 @@ def infer_network(
     """
     prefix = f"{source}: " if source else ""
     problems: list[str] = []
+    for axis, v in zip(("height", "width", "channels"), input_shape, strict=True):
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_SIZE:
+            problems.append(
+                f"{prefix}input {axis} must be from 1 to {MAX_SIZE}, got {_show_int(v)}"
+            )
+    if (
+        isinstance(input_bits, bool)
+        or not isinstance(input_bits, int)
+        or not 1 <= input_bits <= MAX_BITS
+    ):
+        problems.append(
+            f"{prefix}input bits must be from 1 to {MAX_BITS}, got {_show_int(input_bits)}"
+        )
+    if not problems and input_shape[0] * input_shape[1] * input_shape[2] > MAX_ELEMENTS:
+        h, w, c = input_shape
+        problems.append(
+            f"{prefix}input {h}x{w}x{c} has more than 2^31 values (the limit per tensor)"
+        )
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        problems.append(f"{prefix}batch must be from 1 to {MAX_BATCH}, got {_show_int(batch)}")
+    if len(layers) > MAX_LAYERS:
+        problems.append(f"{prefix}{len(layers)} layers (at most {MAX_LAYERS})")
+    if problems:
+        raise AccelsimError(problems)
     shapes: dict[str, tuple[int, int, int]] = {INPUT: tuple(input_shape)}  # type: ignore[dict-item]
     bits: dict[str, int] = {INPUT: input_bits}
     out_layers: list[Layer] = []
     failed: set[str] = set()  # layers with a problem: their readers are skipped, not blamed
     for lay in layers:
+        bad_name = name_problem(lay.name) if isinstance(lay.name, str) else "not a string"
+        if bad_name is not None:
+            problems.append(f"{prefix}layer {str(lay.name)[:40]!r}: {bad_name}")
+            failed.add(lay.name)
+            continue
         where = f"{prefix}layer {lay.name}: "
+        limits = _layer_limits(lay)
+        if limits:
+            problems.extend(where + text for text in limits)
+            failed.add(lay.name)
+            continue
         if lay.name in shapes or lay.name in failed:
             problems.append(f"{where}name used twice")
             continue
@@ -232,6 +344,18 @@ def infer_network(
                     f"{where}output would be {out[0]}x{out[1]} from input {h}x{w} "
                     f"(kernel {lay.kernel}, stride {lay.stride}, padding {lay.padding})"
                 )
+                continue
+            if out[2] > MAX_SIZE:
+                problems.append(f"{where}{out[2]} output channels (at most {MAX_SIZE})")
+                continue
+            if out[0] * out[1] * out[2] > MAX_ELEMENTS:
+                problems.append(
+                    f"{where}output {_fmt(out)} has more than 2^31 values (the limit per tensor)"
+                )
+                continue
+            n_weights = replace(lay, in_shape=(h, w, c), out_shape=out).weight_count
+            if n_weights > MAX_ELEMENTS:
+                problems.append(f"{where}{n_weights} weights (more than 2^31, the limit per layer)")
                 continue
             keeps_bits = lay.type in ("conv", "fc") or "quant" in lay.extra
             out_bits = lay.out_bits if keeps_bits else in_bits

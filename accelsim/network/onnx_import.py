@@ -70,6 +70,7 @@ Errors for broken files are one line each, starting with the file path.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -78,8 +79,21 @@ from typing import Any
 import numpy as np
 
 from accelsim.errors import AccelsimError
+from accelsim.ioutil import MAX_BINARY_BYTES, read_bytes, show_path
 from accelsim.network import qonnx as q
-from accelsim.network.model import INPUT, Layer, Network, infer_network
+from accelsim.network.model import (
+    INPUT,
+    MAX_BATCH,
+    MAX_BITS,
+    MAX_ELEMENTS,
+    MAX_WINDOW,
+    Layer,
+    Network,
+    infer_network,
+)
+
+#: Most values a constant the importer evaluates (an initializer or a folded node) may have.
+MAX_CONST_ELEMENTS = MAX_ELEMENTS // 16
 
 _STD_DOMAINS = ("", "ai.onnx")
 # Standard operators evaluated with numpy when all their inputs are constants.
@@ -147,10 +161,12 @@ def load_onnx(
 ) -> Network:
     """Import an ONNX or QONNX model as a :class:`Network` (see the module docstring)."""
     p = Path(path)
-    src = str(p)
+    src = show_path(p)
     _check_options(src, weight_bits=weight_bits, act_bits=act_bits, input_bits=input_bits)
-    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
-        raise AccelsimError(f"{src}: batch must be an integer >= 1, got {batch!r}")
+    if batch is not None and (
+        isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH
+    ):
+        raise AccelsimError(f"{src}: batch must be an integer from 1 to {MAX_BATCH}, got {batch!r}")
     try:
         import onnx
     except ImportError:
@@ -170,10 +186,9 @@ def _check_options(src: str, **bits: object) -> None:
 
 
 def _read_model(onnx: Any, p: Path, src: str) -> Any:
-    if not p.is_file():
-        raise AccelsimError(f"{src}: no such file")
+    data = read_bytes(p, limit=MAX_BINARY_BYTES)
     try:
-        model = onnx.load_model_from_string(p.read_bytes())
+        model = onnx.load_model_from_string(data)
     except Exception:
         raise AccelsimError(
             f"{src}: not an ONNX model, or a truncated one (the protobuf data does not parse)"
@@ -281,6 +296,10 @@ class _Importer:
             if bad:
                 self._say(f"initializer '{t.name}' has dimension {bad[0]}; sizes must be >= 0")
                 continue
+            n = int(np.prod([int(d) for d in t.dims], dtype=object)) if t.dims else 1
+            if n > MAX_CONST_ELEMENTS:
+                self._say(f"initializer '{t.name}' has {n} values (at most {MAX_CONST_ELEMENTS})")
+                continue
             try:
                 self.consts[t.name] = _Const(np.asarray(numpy_helper.to_array(t)))
             except Exception as e:
@@ -324,6 +343,9 @@ class _Importer:
                     "export with a fixed input size"
                 )
                 return None
+        if shape[0] > MAX_BATCH:
+            self._say(f"{where} has batch size {shape[0]} (at most {MAX_BATCH})")
+            return None
         return vi.name, tuple(shape), max(shape[0], 1)
 
     def _check_tensors(self, nodes: list[Any], in_name: str) -> None:
@@ -429,8 +451,12 @@ class _Importer:
         except _Problem as e:
             self._say(f"node {self._label(node)}: {e}")
             self._taint(node)
-        except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError) as e:
-            self._say(f"node {self._label(node)}: cannot be imported: {_line(e)}")
+        except (
+            ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError,
+            MemoryError,
+        ) as e:  # fmt: skip
+            what = "too large to evaluate" if isinstance(e, MemoryError) else _line(e)
+            self._say(f"node {self._label(node)}: cannot be imported: {what}")
             self._taint(node)
 
     def _taint(self, node: Any) -> None:
@@ -503,6 +529,7 @@ class _Importer:
         ins = [self.consts[t] if t else None for t in node.input]
         vals = [c.value if c is not None else None for c in ins]
         out = node.output[0]
+        self._check_const_size(op, vals)
         if op in ("Quant", "IntQuant", "BipolarQuant"):
             spec = self._quant_spec(node, a)
             value, levels, step = q.quantise(np.asarray(vals[0]), spec)
@@ -520,6 +547,28 @@ class _Importer:
             self.consts[out] = _Const(self._shape_fn(op, a, vals)(vals[0]))
             return
         self.consts[out] = _Const(np.asarray(self._compute(op, a, vals)))
+
+    def _check_const_size(self, op: str, vals: list[Any]) -> None:
+        """Refuse a constant evaluation whose result would be huge (a broadcast of two long
+        vectors, a reshape to a vast shape) before numpy allocates it."""
+        arrays = [np.asarray(x) for x in vals if x is not None]
+        if op in ("Add", "Sub", "Mul", "Div") and len(arrays) == 2:
+            try:
+                shape = np.broadcast_shapes(arrays[0].shape, arrays[1].shape)
+            except ValueError:
+                raise _Problem(
+                    f"constant inputs of shapes {list(arrays[0].shape)} and "
+                    f"{list(arrays[1].shape)} do not broadcast"
+                ) from None
+            n = int(np.prod(shape, dtype=object))
+        elif op == "Concat":
+            n = sum(int(x.size) for x in arrays)
+        else:
+            n = max((int(x.size) for x in arrays), default=0)
+        if n > MAX_CONST_ELEMENTS:
+            raise _Problem(
+                f"the constant result would have {n} values (at most {MAX_CONST_ELEMENTS})"
+            )
 
     def _compute(self, op: str, a: dict[str, Any], v: list[Any]) -> Any:
         if op == "Constant":
@@ -618,8 +667,10 @@ class _Importer:
         if len(ins) < 4:
             raise _Problem(f"{node.op_type} needs inputs X, scale, zeropt and bitwidth")
         bits = self._scalar(ins[3], "bit width")
-        if bits != int(bits) or bits < 1:
+        if not math.isfinite(bits) or bits != int(bits) or bits < 1:
             raise _Problem(f"bit width {bits:g} is not a positive integer")
+        if bits > MAX_BITS:
+            raise _Problem(f"bit width {bits:g} must be from 1 to {MAX_BITS}")
         rounding = str(a.get("rounding_mode", "ROUND")).upper()
         if rounding not in q.ROUNDING_MODES:
             raise _Problem(f"unknown rounding_mode '{rounding}'")
@@ -631,13 +682,26 @@ class _Importer:
 
     # ------------------------------------------------------------------ layers
     def _window(self, node: Any, a: dict[str, Any], kernel: list[int]) -> tuple[int, int, int]:
+        for key, vals in (("kernel_shape", kernel), ("strides", a.get("strides", [1, 1])),
+                          ("pads", a.get("pads", [0, 0, 0, 0])),
+                          ("dilations", a.get("dilations", [1, 1]))):  # fmt: skip
+            if not isinstance(vals, (list, tuple)) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in vals
+            ):
+                raise _Problem(f"{key} must be a list of integers, got {vals!r}")
         if len(kernel) != 2:
             raise _Problem(f"only 2-D windows are supported, got kernel {list(kernel)}")
         if kernel[0] != kernel[1]:
             raise _Problem(f"non-square kernel {kernel[0]}x{kernel[1]} is not supported")
+        if not 1 <= int(kernel[0]) <= MAX_WINDOW:
+            raise _Problem(f"kernel {kernel[0]} must be from 1 to {MAX_WINDOW}")
         strides = list(a.get("strides", [1, 1]))
+        if len(strides) != 2:
+            raise _Problem(f"strides must have 2 values, got {strides}")
         if len(set(strides)) != 1:
             raise _Problem(f"unequal strides {strides[0]}x{strides[1]} are not supported")
+        if not 1 <= int(strides[0]) <= MAX_WINDOW:
+            raise _Problem(f"stride {strides[0]} must be from 1 to {MAX_WINDOW}")
         dil = list(a.get("dilations", [1, 1]))
         if any(d != 1 for d in dil):
             raise _Problem(f"dilation {dil} is not supported")
@@ -657,11 +721,15 @@ class _Importer:
             pads = [0, 0, 0, 0]
         else:
             pads = list(a.get("pads", [0, 0, 0, 0]))
+        if len(pads) != 4:
+            raise _Problem(f"pads must have 4 values (top, left, bottom, right), got {pads}")
         if len(set(pads)) != 1:
             raise _Problem(
                 f"asymmetric padding {pads} (top, left, bottom, right) is not supported; "
                 "accelsim needs the same padding on every side"
             )
+        if not 0 <= int(pads[0]) <= MAX_WINDOW:
+            raise _Problem(f"padding {pads[0]} must be from 0 to {MAX_WINDOW}")
         return k, s, int(pads[0])
 
     def _conv(self, node: Any) -> None:
@@ -678,9 +746,12 @@ class _Importer:
                 f"kernel_shape {kernel} differs from the weights' {list(w.value.shape[2:])}"
             )
         k, s, p = self._window(node, a, kernel)
+        group = a.get("group", 1)
+        if isinstance(group, bool) or not isinstance(group, int) or group < 1:
+            raise _Problem(f"group must be an integer >= 1, got {group!r}")
         spec = self._new(
             node, "conv", (x.source,), 4, kernel=k, stride=s, padding=p,
-            groups=int(a.get("group", 1)), out_channels=int(w.value.shape[0]),
+            groups=group, out_channels=int(w.value.shape[0]),
             weight_bits=w.spec.bits if w.spec else self.weight_bits, out_bits=self.act_bits,
             weights=w,
         )  # fmt: skip
@@ -915,8 +986,9 @@ class _Importer:
             raise _Problem("Trunc needs inputs X, scale, zeropt, in_bitwidth and out_bitwidth")
         out_bits = self._scalar(ins[q.trunc_bits(len(ins))], "output bit width")
         in_bits = self._scalar(ins[3], "input bit width")
-        if out_bits != int(out_bits) or out_bits < 1:
-            raise _Problem(f"output bit width {out_bits:g} is not a positive integer")
+        for what, v in (("output", out_bits), ("input", in_bits)):
+            if not math.isfinite(v) or v != int(v) or not 1 <= v <= MAX_BITS:
+                raise _Problem(f"{what} bit width {v:g} must be an integer from 1 to {MAX_BITS}")
         rounding = str(self._attrs(node).get("rounding_mode", "FLOOR")).upper()
         info = {"in_bits": int(in_bits), "out_bits": int(out_bits), "rounding": rounding}
         self._set_bits(x, int(out_bits), "trunc", info)

@@ -48,7 +48,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from accelsim.errors import AccelsimError
-from accelsim.network.model import INPUT, Layer, Network, conv_out, infer_network
+from accelsim.ioutil import decode_text, read_bytes, show_path
+from accelsim.network.model import (
+    INPUT,
+    MAX_BATCH,
+    MAX_ELEMENTS,
+    MAX_LAYERS,
+    MAX_SIZE,
+    MAX_WINDOW,
+    Layer,
+    Network,
+    conv_out,
+    infer_network,
+    name_problem,
+)
 
 COLUMNS = (
     "Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels",
@@ -57,6 +70,14 @@ COLUMNS = (
 _SPLIT_STRIDES = ("Stride Height", "Stride Width")
 #: How a row's padding is chosen: SCALE-Sim's own arithmetic (none) or inferred from the file.
 PADDING_MODES = ("none", "infer")
+_MAX_PROBLEMS = 50  # rows reported before the rest is summed up in one line
+_INT_RE = re.compile(r"-?[0-9]+")  # ASCII digits only: no 1_000, no other scripts' digits
+#: Largest value of each numeric column.
+_LIMITS = {
+    "IFMAP Height": MAX_SIZE, "IFMAP Width": MAX_SIZE, "Filter Height": MAX_WINDOW,
+    "Filter Width": MAX_WINDOW, "Channels": MAX_SIZE, "Num Filter": MAX_SIZE,
+    "Strides": MAX_WINDOW, "Stride Height": MAX_WINDOW, "Stride Width": MAX_WINDOW,
+}  # fmt: skip
 
 
 def _norm(text: str) -> str:
@@ -77,7 +98,7 @@ def load_scalesim_csv(
     ``padding``: ``"none"`` (SCALE-Sim's arithmetic, the default) or ``"infer"``.
     """
     p = Path(path)
-    src = str(p)
+    src = show_path(p)
     if padding not in PADDING_MODES:
         raise AccelsimError(
             f"{src}: padding must be one of {', '.join(PADDING_MODES)}, got {padding!r}"
@@ -89,14 +110,9 @@ def load_scalesim_csv(
     ):
         if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 32:
             raise AccelsimError(f"{src}: {key} must be an integer from 1 to 32, got {v!r}")
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise AccelsimError(f"{src}: batch must be an integer >= 1, got {batch!r}")
-    if not p.is_file():
-        raise AccelsimError(f"{src}: no such file")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (UnicodeDecodeError, OSError) as e:
-        raise AccelsimError(f"{src}: cannot read the file as text ({type(e).__name__})") from None
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        raise AccelsimError(f"{src}: batch must be an integer from 1 to {MAX_BATCH}, got {batch!r}")
+    text = decode_text(read_bytes(p), src, allow_nul=True)
     rows = _parse(text, src)
     return _build(rows, src, p.stem, weight_bits, act_bits, input_bits, batch, padding)
 
@@ -119,13 +135,16 @@ def _parse(text: str, src: str) -> list[_Row]:
             f"{src}: empty file; expected the SCALE-Sim header {', '.join(COLUMNS)}"
         )
     head_no, head = lines[0]
+    if "\0" in head:
+        raise AccelsimError(f"{src}: row {head_no}: the header contains a NUL character")
     names = [f.strip() for f in head.split(",")]
     split = len(names) > 8 and [_norm(n) for n in names[7:9]] == [_norm(n) for n in _SPLIT_STRIDES]
     expected = (*COLUMNS[:7], *_SPLIT_STRIDES) if split else COLUMNS
     for col, want in enumerate(expected, start=1):
         got = names[col - 1] if col <= len(names) else ""
         if _norm(got) != _norm(want) and not (col == 8 and _norm(got) == "stride"):
-            shown = f"'{got}'" if got else "missing"
+            got = got if len(got) <= 40 else got[:40] + "..."
+            shown = f"{got!r}" if got else "missing"
             raise AccelsimError(
                 f"{src}: row {head_no}, column {col}: header is {shown}, expected '{want}' "
                 f"(a SCALE-Sim header starts: {', '.join(COLUMNS)})"
@@ -134,6 +153,9 @@ def _parse(text: str, src: str) -> list[_Row]:
     rows: list[_Row] = []
     seen: dict[str, int] = {}
     for lineno, line in lines[1:]:
+        if len(problems) >= _MAX_PROBLEMS:
+            problems.append(f"{src}: more problems after row {lineno - 1} are not listed")
+            break
         fields = [f.strip() for f in line.split(",")]
         if not any(fields):
             continue
@@ -143,6 +165,10 @@ def _parse(text: str, src: str) -> list[_Row]:
             problems.append(f"{where} '{expected[col]}': value is missing")
             continue
         name = fields[0]
+        bad_name = name_problem(name)
+        if bad_name is not None:
+            problems.append(f"{where} 'Layer name': {bad_name}")
+            continue
         if name == INPUT:
             problems.append(f"{where} 'Layer name': '{INPUT}' is reserved for the network input")
             continue
@@ -151,13 +177,22 @@ def _parse(text: str, src: str) -> list[_Row]:
             continue
         vals: list[int] = []
         for column, raw in zip(expected[1:], fields[1 : len(expected)], strict=True):
-            try:
-                v = int(raw)
-            except ValueError:
-                problems.append(f"{where} '{column}': '{raw}' is not an integer")
+            if not _INT_RE.fullmatch(raw):
+                shown = raw if len(raw) <= 30 else raw[:30] + "..."
+                problems.append(f"{where} '{column}': {shown!r} is not an integer")
                 break
+            if len(raw.lstrip("-")) > 30:
+                problems.append(
+                    f"{where} '{column}': must be from 1 to {_LIMITS[column]}, got a "
+                    f"{len(raw.lstrip('-'))}-digit integer"
+                )
+                break
+            v = int(raw)
             if v < 1:
                 problems.append(f"{where} '{column}': must be a positive integer, got {v}")
+                break
+            if v > _LIMITS[column]:
+                problems.append(f"{where} '{column}': must be from 1 to {_LIMITS[column]}, got {v}")
                 break
             vals.append(v)
         if len(vals) != len(expected) - 1:
@@ -171,6 +206,9 @@ def _parse(text: str, src: str) -> list[_Row]:
             continue
         seen[name] = lineno
         rows.append(row)
+        if len(rows) + len(problems) > MAX_LAYERS:
+            problems.append(f"{src}: more than {MAX_LAYERS} rows (the limit of layers)")
+            break
     if problems:
         raise AccelsimError(problems)
     if not rows:
@@ -179,6 +217,15 @@ def _parse(text: str, src: str) -> list[_Row]:
 
 
 def _row_problem(r: _Row, cols: tuple[str, ...]) -> str:
+    if r.h * r.w * r.c > MAX_ELEMENTS:
+        return (
+            f"'Channels': IFMAP {r.h}x{r.w}x{r.c} has more than 2^31 values (the limit per tensor)"
+        )
+    if r.fh * r.fw * r.c * _out_channels(r) > MAX_ELEMENTS:
+        return (
+            f"'Num Filter': {r.fh}x{r.fw}x{r.c}x{_out_channels(r)} weights (more than 2^31, "
+            "the limit per layer)"
+        )
     if r.fh > r.h:
         return f"'Filter Height': filter height {r.fh} is larger than IFMAP height {r.h}"
     if r.fw > r.w:

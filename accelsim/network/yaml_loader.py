@@ -29,7 +29,17 @@ from typing import Any
 from accelsim.config.schema import kind, show
 from accelsim.config.yamlio import load_yaml_file
 from accelsim.errors import AccelsimError
-from accelsim.network.model import INPUT, Layer, Network, infer_network
+from accelsim.network.model import (
+    INPUT,
+    MAX_BATCH,
+    MAX_BITS,
+    MAX_SIZE,
+    MAX_WINDOW,
+    Layer,
+    Network,
+    infer_network,
+    name_problem,
+)
 
 _COMMON = {"name", "type", "input"}
 _FIELDS: dict[str, set[str]] = {
@@ -90,11 +100,9 @@ class _Collector:
         if isinstance(v, bool) or not isinstance(v, int):
             self.add(where, f"{key} must be an integer, got {_got(v)}")
             return default
-        if v < lo:
-            self.add(where, f"{key} must be >= {lo}, got {v}")
-            return default
-        if hi is not None and v > hi:
-            self.add(where, f"{key} must be <= {hi}, got {v}")
+        if v < lo or (hi is not None and v > hi):
+            span = f"from {lo} to {hi}" if hi is not None else f">= {lo}"
+            self.add(where, f"{key} must be {span}, got {_got(v)}")
             return default
         return v
 
@@ -117,6 +125,9 @@ def network_from_dict(doc: Any, source: str) -> Network:
     if not isinstance(name, str):
         col.add("", f"name must be a string, got {_got(name)}")
         name = Path(source).stem
+    elif "name" in doc and name_problem(name):
+        col.add("", f"name: {name_problem(name)}")
+        name = Path(source).stem
     if "description" in doc and not isinstance(doc["description"], str):
         col.add("", f"description must be a string, got {_got(doc['description'])}")
     inp = doc.get("input")
@@ -132,12 +143,12 @@ def network_from_dict(doc: Any, source: str) -> Network:
                 col.add(
                     "", f"input.{key} is not a known field (known: bits, channels, height, width)"
                 )
-        h = col.int_field(inp, "height", "input.", lo=1) or 1
-        w = col.int_field(inp, "width", "input.", lo=1) or 1
-        c = col.int_field(inp, "channels", "input.", lo=1) or 1
-        in_bits = col.int_field(inp, "bits", "input.", default=8, lo=1, hi=32)
+        h = col.int_field(inp, "height", "input.", lo=1, hi=MAX_SIZE) or 1
+        w = col.int_field(inp, "width", "input.", lo=1, hi=MAX_SIZE) or 1
+        c = col.int_field(inp, "channels", "input.", lo=1, hi=MAX_SIZE) or 1
+        in_bits = col.int_field(inp, "bits", "input.", default=8, lo=1, hi=MAX_BITS)
     # Messages for top-level scalars read "batch must be >= 1", without a "layer" prefix.
-    batch = col.int_field(doc, "batch", "", default=1, lo=1)
+    batch = col.int_field(doc, "batch", "", default=1, lo=1, hi=MAX_BATCH)
     defaults = doc.get("defaults")
     if defaults is None:
         defaults = {}
@@ -147,8 +158,8 @@ def network_from_dict(doc: Any, source: str) -> Network:
     for key in defaults:
         if key not in ("weight_bits", "act_bits"):
             col.add("", f"defaults.{key} is not a known field (known: act_bits, weight_bits)")
-    d_wbits = col.int_field(defaults, "weight_bits", "defaults.", default=1, lo=1, hi=32)
-    d_abits = col.int_field(defaults, "act_bits", "defaults.", default=2, lo=1, hi=32)
+    d_wbits = col.int_field(defaults, "weight_bits", "defaults.", default=1, lo=1, hi=MAX_BITS)
+    d_abits = col.int_field(defaults, "act_bits", "defaults.", default=2, lo=1, hi=MAX_BITS)
     raw_layers = doc.get("layers")
     layers: list[Layer] = []
     if "layers" not in doc:
@@ -203,6 +214,10 @@ def _parse_layer(
     if not isinstance(lname, str) or not lname:
         col.add(f"layers[{idx}]: ", f"name must be a non-empty string, got {_got(lname)}")
         return None
+    bad_name = name_problem(lname)
+    if bad_name is not None:
+        col.add(f"layers[{idx}]: ", f"name: {bad_name}")
+        return None
     where = f"layer {lname}: "
     if lname == INPUT:
         col.add(where, f"the name '{INPUT}' is reserved for the network input")
@@ -234,37 +249,37 @@ def _parse_layer(
         col.add(where, f"bias must be true or false, got {_got(raw['bias'])}")
     n_before = len(col.problems)
     if typ in ("relu", "quant"):
-        bits = col.int_field(raw, "bits", where, lo=1, hi=32) if typ == "quant" else None
+        bits = col.int_field(raw, "bits", where, lo=1, hi=MAX_BITS) if typ == "quant" else None
         return (typ, lname, src, bits, where) if len(col.problems) == n_before else None
     if typ == "conv":
         lay = Layer(
             name=lname, type="conv", inputs=(src,),
-            out_channels=col.int_field(raw, "out_channels", where, lo=1),
-            kernel=col.int_field(raw, "kernel", where, default=3, lo=1),
-            stride=col.int_field(raw, "stride", where, default=1, lo=1),
-            padding=col.int_field(raw, "padding", where, default=0, lo=0),
-            groups=col.int_field(raw, "groups", where, default=1, lo=1),
-            weight_bits=col.int_field(raw, "weight_bits", where, default=d_wbits, lo=1, hi=32),
-            out_bits=col.int_field(raw, "act_bits", where, default=d_abits, lo=1, hi=32),
+            out_channels=col.int_field(raw, "out_channels", where, lo=1, hi=MAX_SIZE),
+            kernel=col.int_field(raw, "kernel", where, default=3, lo=1, hi=MAX_WINDOW),
+            stride=col.int_field(raw, "stride", where, default=1, lo=1, hi=MAX_WINDOW),
+            padding=col.int_field(raw, "padding", where, default=0, lo=0, hi=MAX_WINDOW),
+            groups=col.int_field(raw, "groups", where, default=1, lo=1, hi=MAX_SIZE),
+            weight_bits=col.int_field(raw, "weight_bits", where, default=d_wbits, lo=1, hi=MAX_BITS),
+            out_bits=col.int_field(raw, "act_bits", where, default=d_abits, lo=1, hi=MAX_BITS),
         )  # fmt: skip
     elif typ in ("maxpool", "avgpool"):
         glob = raw.get("global", False)
         if not isinstance(glob, bool):
             col.add(where, f"global must be true or false, got {_got(glob)}")
             glob = "kernel" not in raw  # do not also ask for a kernel the user meant to omit
-        kernel = 1 if glob else col.int_field(raw, "kernel", where, lo=1)
+        kernel = 1 if glob else col.int_field(raw, "kernel", where, lo=1, hi=MAX_WINDOW)
         lay = Layer(
             name=lname, type=typ, inputs=(src,), kernel=kernel or 1,
-            stride=col.int_field(raw, "stride", where, default=kernel or 1, lo=1),
-            padding=col.int_field(raw, "padding", where, default=0, lo=0),
+            stride=col.int_field(raw, "stride", where, default=kernel or 1, lo=1, hi=MAX_WINDOW),
+            padding=col.int_field(raw, "padding", where, default=0, lo=0, hi=MAX_WINDOW),
             global_pool=glob,
         )  # fmt: skip
     elif typ == "fc":
         lay = Layer(
             name=lname, type="fc", inputs=(src,),
-            out_channels=col.int_field(raw, "out_features", where, lo=1),
-            weight_bits=col.int_field(raw, "weight_bits", where, default=d_wbits, lo=1, hi=32),
-            out_bits=col.int_field(raw, "act_bits", where, default=d_abits, lo=1, hi=32),
+            out_channels=col.int_field(raw, "out_features", where, lo=1, hi=MAX_SIZE),
+            weight_bits=col.int_field(raw, "weight_bits", where, default=d_wbits, lo=1, hi=MAX_BITS),
+            out_bits=col.int_field(raw, "act_bits", where, default=d_abits, lo=1, hi=MAX_BITS),
         )  # fmt: skip
     elif typ == "add":
         other = raw.get("other")

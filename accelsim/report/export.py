@@ -1,4 +1,7 @@
-"""Writers for simulation results: the terminal table, JSON, CSV and occupancy traces (.npz)."""
+"""Writers for simulation results: the terminal table, JSON, CSV and occupancy traces (.npz).
+
+Every file is written through :func:`accelsim.ioutil.atomic_write`: complete or not at all.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from accelsim.errors import AccelsimError
+from accelsim.ioutil import atomic_write
 from accelsim.report.metrics import SimResult
 
 CSV_COLUMNS = (
@@ -24,21 +28,14 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def _open_for_write(path: Path):  # type: ignore[no-untyped-def]
-    try:
-        return path.open("w", encoding="utf-8", newline="")
-    except OSError as err:
-        raise AccelsimError(f"{path}: cannot write: {err.strerror}") from None
-
-
 def write_json(result: SimResult, path: Path) -> None:
-    with _open_for_write(path) as f:
-        json.dump(_plain(result.to_dict()), f, indent=2)
-        f.write("\n")
+    text = json.dumps(_plain(result.to_dict()), indent=2) + "\n"
+    with atomic_write(path, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
 
 
 def write_csv(result: SimResult, path: Path) -> None:
-    with _open_for_write(path) as f:
+    with atomic_write(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(CSV_COLUMNS)
         for lay in result.layers:
@@ -58,11 +55,8 @@ def write_occupancy(result: SimResult, path: Path) -> None:
     arrays["layer_start"] = np.array([lay["start_cycle"] for lay in result.layers], dtype=np.int64)
     arrays["layer_end"] = np.array([lay["end_cycle"] for lay in result.layers], dtype=np.int64)
     arrays["clock_mhz"] = np.array(result.clock_mhz)
-    try:
-        with path.open("wb") as f:
-            np.savez_compressed(f, **arrays)
-    except OSError as err:
-        raise AccelsimError(f"{path}: cannot write: {err.strerror}") from None
+    with atomic_write(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
 
 
 def _cell(v: Any) -> Any:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import html
 import io
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -496,17 +495,11 @@ def _pareto_table(table: Any, ok: list[dict[str, Any]]) -> str:
 
 
 def _write_text(path: Path, text: str) -> None:
-    """Write atomically: a temporary file in the same folder (created with the umask's mode, as
-    any file), renamed into place."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("x", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise AccelsimError(f"{path}: cannot write: {err.strerror}") from None
+    """Write atomically (:func:`accelsim.ioutil.write_text`: a temporary file in the same
+    folder, flushed, renamed into place; removed on any failure, Ctrl-C included)."""
+    from accelsim.ioutil import write_text
+
+    write_text(path, text)
 
 
 def _check_out(out: Path) -> None:
@@ -533,14 +526,16 @@ def report_command(
 ) -> Path:
     """``accelsim report INPUT -o F.html``: a run JSON or a sweep CSV, told apart by content."""
     _check_out(out)
+    from accelsim.ioutil import MAX_BINARY_BYTES, regular_file
+
     source = Path(source)
-    if not source.exists():
-        raise AccelsimError(f"{source}: no such file")
-    if occupancy is not None and not Path(occupancy).exists():
-        raise AccelsimError(f"{occupancy}: no such file")
+    regular_file(source)  # no pipe, device or oversized file (read whole below)
+    if occupancy is not None:
+        regular_file(occupancy, limit=MAX_BINARY_BYTES)
     try:
-        head = source.read_text(encoding="utf-8")[:1].lstrip()
-    except (OSError, UnicodeDecodeError):
+        with source.open("rb") as f:
+            head = f.read(64).decode("utf-8", "replace").lstrip()[:1]
+    except OSError:
         head = ""
     if source.suffix.lower() == ".json" or head == "{":
         text = run_html(source, occupancy=occupancy, layers=layers, title=title)

@@ -22,7 +22,6 @@ case it makes a figure, saves it and closes it. It returns what it drew into (th
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -36,6 +35,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from accelsim.errors import AccelsimError
+from accelsim.ioutil import atomic_write, show_path
+from accelsim.report import inputs
 
 FORMATS = (".png", ".svg", ".pdf")
 
@@ -120,10 +121,8 @@ def _figure(
         try:
             yield axes.ravel() if nrows * ncols > 1 else axes[0, 0]
             fig.tight_layout()
-            try:
-                fig.savefig(path, dpi=120)
-            except OSError as err:
-                raise AccelsimError(f"{path}: cannot write: {err.strerror}") from None
+            with atomic_write(path, "wb") as f:
+                fig.savefig(f, dpi=120, format=path.suffix.lower()[1:])
         finally:
             fig.clear()
     else:
@@ -134,21 +133,21 @@ def _result(out: Any, drawn: Any) -> Any:
     return Path(out) if isinstance(out, (str, Path)) else drawn
 
 
-def load_run(source: Any) -> dict[str, Any]:
-    """A run report: a ``SimResult``, its ``to_dict()``, or a path to ``accelsim run --json``."""
+def load_run(source: Any, plot: str | None = None) -> dict[str, Any]:
+    """A run report: a ``SimResult``, its ``to_dict()``, or a path to ``accelsim run --json``;
+    with ``plot`` (utilization, roofline) checked to hold what that plot draws."""
     if hasattr(source, "to_dict"):
         return source.to_dict()
+    src = "run"
     if isinstance(source, Mapping):
-        return dict(source)
-    path = Path(source)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise AccelsimError(f"{path}: cannot read: {err.strerror}") from None
-    except json.JSONDecodeError as err:
-        raise AccelsimError(f"{path}: not JSON ({err.msg}, line {err.lineno})") from None
-    if not isinstance(data, dict) or "layers" not in data or "total" not in data:
-        raise AccelsimError(f"{path}: not a run report (write one with accelsim run --json)")
+        data: Any = dict(source)
+    else:
+        src = show_path(source)
+        data = inputs.read_json(source)
+        if not isinstance(data, dict) or "layers" not in data or "total" not in data:
+            raise AccelsimError(f"{src}: not a run report (write one with accelsim run --json)")
+    if plot is not None:
+        inputs.check_run(data, src, plot)
     return data
 
 
@@ -214,7 +213,7 @@ def network_segments(run: Mapping[str, Any]) -> dict[str, float]:
 def plot_utilization(run: Any, out: Axes | str | Path, *, title: str | None = None) -> Any:
     """Per layer (host layers included) and for the whole network (each layer weighted by its
     time): achieved GOPS and the rest of the array's peak stacked by loss cause."""
-    run = load_run(run)
+    run = load_run(run, "utilization")
     layers = _timed_layers(run)
     if not layers:
         raise AccelsimError("utilization plot: the run has no core or host layers")
@@ -282,7 +281,7 @@ def ddr_peak_gbps(run: Mapping[str, Any]) -> float:
 def plot_roofline(run: Any, out: Axes | str | Path, *, title: str | None = None) -> Any:
     """Compute and DDR roofs (log-log) with every layer at (intensity, achieved GOPS), host
     layers included, and the whole network (its ops over all DDR traffic, core and host)."""
-    run = load_run(run)
+    run = load_run(run, "roofline")
     layers = [lay for lay in _timed_layers(run) if lay["arithmetic_intensity"] > 0]
     if not layers:
         raise AccelsimError("roofline plot: the run has no layers with DDR traffic")
@@ -425,19 +424,12 @@ def load_occupancy(source: Any) -> dict[str, Any]:
         data["clock_mhz"] = np.array(source.clock_mhz)
         return data
     path = Path(source)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except OSError as err:
-        raise AccelsimError(f"{path}: cannot read: {err.strerror or err}") from None
-    except ValueError:
-        raise AccelsimError(
-            f"{path}: not an .npz file (write one with accelsim run --occupancy)"
-        ) from None
+    data = inputs.read_npz(path)
     if "layer_start" not in data or "line_buffer_bytes_times" not in data:
         raise AccelsimError(
-            f"{path}: not an occupancy file (write one with accelsim run --occupancy)"
+            f"{show_path(path)}: not an occupancy file (write one with accelsim run --occupancy)"
         )
+    inputs.check_occupancy(data, show_path(path))
     return data
 
 
@@ -657,10 +649,21 @@ def _filter(table: Any, where: Sequence[str] | Mapping[str, Any] | None) -> list
         col = col.strip()
         if col not in table.columns:
             raise AccelsimError(f"--where {col}: no such column ({', '.join(table.params)})")
-        vals = parse_values(text) if isinstance(text, str) else (text,)
+        vals = parse_values(text, f"--where {col}") if isinstance(text, str) else (text,)
         want = {format_value(v) for v in vals}
+        before = rows
         rows = [r for r in rows if format_value(r[col]) in want]
+        if not rows:
+            have = sorted({format_value(r[col]) for r in before})
+            listed = ", ".join(have[:12]) + (", ..." if len(have) > 12 else "")
+            raise AccelsimError(
+                f"--where {col}={text}: matches no ok point (values: {listed or 'none'})"
+            )
     return rows
+
+
+def _src(source: Any) -> str:
+    return show_path(source) if isinstance(source, (str, Path)) else "sweep"
 
 
 def _check_col(table: Any, col: str, what: str) -> None:
@@ -706,6 +709,7 @@ def plot_sweep(
     if agg not in ("max", "min", "mean"):
         raise AccelsimError(f"--agg must be max, min or mean, got {agg}")
     rows = _filter(table, where)
+    inputs.check_numeric_column(_src(source), rows, y, "--y")
     over = [r for r in rows if r.get("bram_fits") is False and r[y] is not None]
     if not all_points:
         rows = [r for r in rows if r.get("bram_fits") is not False]
@@ -796,6 +800,8 @@ def plot_pareto(
     _check_col(table, x, "--x")
     _check_col(table, y, "--y")
     rows = [r for r in _filter(table, where) if r[x] is not None and r[y] is not None]
+    inputs.check_numeric_column(_src(source), rows, x, "--x")
+    inputs.check_numeric_column(_src(source), rows, y, "--y")
     nets = list(dict.fromkeys(r["network"] for r in rows)) or ["(no ok points)"]
     x_min, y_max = x in _MINIMIZE, y not in _MINIMIZE
     better = f"{'lower' if x_min else 'higher'} {x}, {'higher' if y_max else 'lower'} {y}"

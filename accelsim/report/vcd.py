@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from accelsim.errors import AccelsimError
+from accelsim.ioutil import atomic_write
 from accelsim.report.metrics import SimResult
 
 PE_STATES = ("idle", "run", "stall_weights", "stall_input", "drain", "host")
@@ -170,11 +171,10 @@ def write_vcd(result: SimResult, path: str | Path) -> Path:
     for k, (name, (t, v)) in enumerate(signals.items()):
         events.extend(zip(t.tolist(), [k] * len(t), [name] * len(t), v.tolist(), strict=True))
     events.sort(key=lambda e: (e[0], e[1]))
-    try:
-        f = path.open("w", encoding="ascii", newline="\n")
-    except OSError as err:
-        raise AccelsimError(f"{path}: cannot write: {err.strerror}") from None
-    with f, VCDWriter(f, timescale=scale, date="", comment=comment, version="accelsim") as w:
+    with (
+        atomic_write(path, "w", encoding="ascii", newline="\n") as f,
+        VCDWriter(f, timescale=scale, date="", comment=comment, version="accelsim") as w,
+    ):
         vars_: dict[str, Any] = {}
         for name, (_, v) in signals.items():
             size = _bits(int(v.max()) if len(v) else 1)

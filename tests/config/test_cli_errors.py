@@ -106,7 +106,7 @@ def test_bad_set_values_are_all_reported(capsys: pytest.CaptureFixture[str]) -> 
             "--set", "clock_mhz=fast"]  # fmt: skip
     assert fails(capsys, argv) == [
         "--set clock_mhz must be a number, got 'fast'",
-        "--set core.ic_batch must be > 0, got 0",
+        "--set core.ic_batch must be from 8 to 4096, got 0",
         "--set core.bit_serial must be true or false, got 'sometimes'",
         "--set ddr.model must be one of dram, ideal, got 'hbm'",
     ]
@@ -128,7 +128,7 @@ def test_dram_timing_checked_at_load(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_batch_zero(capsys: pytest.CaptureFixture[str]) -> None:
     assert fails(capsys, ["run", "tiny", "--hw", "zedboard", "--batch", "0"]) == [
-        "--batch must be >= 1, got 0"
+        "--batch must be from 1 to 65536, got 0"
     ]
 
 
@@ -140,14 +140,14 @@ def test_network_and_hw_problems_together(capsys: pytest.CaptureFixture[str]) ->
         *expected_lines(net),
         "--set nope: not a known field",
         *expected_lines(hw),
-        "--batch must be >= 1, got 0",
+        "--batch must be from 1 to 65536, got 0",
     ]
 
 
 def test_unwritable_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "no-such-dir" / "out.json"
     assert fails(capsys, ["check", "tiny", "--hw", "zedboard", "--json", str(out)]) == [
-        f"{out}: cannot write: No such file or directory"
+        f"{out}: cannot write: no such folder {out.parent}"
     ]
 
 

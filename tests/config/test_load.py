@@ -63,10 +63,13 @@ def test_a_copied_preset_loads_equal_but_is_shown_by_its_path(tmp_path: Path) ->
     with pytest.raises(AccelsimError) as info:
         load_hw(copy)
     assert info.value.problems == [f"{copy}: core.ic_batch must be a multiple of 8, got 12"]
-    # a bad --set is blamed on the --set, not on the file
+    # a bad override is blamed on the override, not on the file (the CLI calls it --set)
     with pytest.raises(AccelsimError) as info:
-        load_hw(copy, ["core.ic_batch=16", "core.oc_batch=4"])
-    assert info.value.problems == ["--set core.oc_batch must be a multiple of 8, got 4"]
+        load_hw(copy, ["core.ic_batch=16", "core.oc_batch=12"])
+    assert info.value.problems == ["override core.oc_batch must be a multiple of 8, got 12"]
+    with pytest.raises(AccelsimError) as info:
+        load_hw(copy, ["core.ic_batch=16", "core.oc_batch=12"], set_label="--set")
+    assert info.value.problems == ["--set core.oc_batch must be a multiple of 8, got 12"]
 
 
 def test_set_int_float_bool_and_list() -> None:
@@ -159,8 +162,8 @@ def test_overrides_are_checked_like_fields() -> None:
     with pytest.raises(AccelsimError) as info:
         load_hw("zcu102", {"core.ic_batch": 12, "ddr.efficiency": 0})
     assert info.value.problems == [
-        "--set core.ic_batch must be a multiple of 8, got 12",
-        "--set ddr.efficiency must be > 0, got 0",
+        "override core.ic_batch must be a multiple of 8, got 12",
+        "override ddr.efficiency must be from 0.01 to 1, got 0",
     ]
 
 

@@ -556,11 +556,11 @@ def _good() -> dict:
     ("change", "message"),
     [
         (
-            dict(x_codes=np.zeros((4, 4, 3), dtype=np.int32)),
-            r"x_codes must have dtype uint8, got int32",
+            dict(x_codes=np.zeros((4, 4, 3), dtype=np.float32)),
+            r"x_codes must be an integer array, got dtype float32",
         ),
         (dict(x_codes=np.zeros((4, 4), dtype=np.uint8)), r"x_codes must have 3 dimensions"),
-        (dict(x_codes=[[[0]]]), r"x_codes must be a numpy uint8 array, got list"),
+        (dict(x_codes=[[[0]], [[0, 1]]]), r"x_codes must be a rectangular array, got a ragged"),
         (
             dict(x_codes=np.full((4, 4, 3), 4, dtype=np.uint8)),
             r"x_codes has code 4, above the 2-bit maximum 3",
@@ -580,7 +580,10 @@ def _good() -> dict:
         ),
         (dict(thresholds=np.zeros((5, 2), dtype=np.int64)), r"2\^A_out - 1 columns"),
         (dict(thresholds=np.zeros((4, 3), dtype=np.int64)), r"thresholds has 4 rows"),
-        (dict(thresholds=np.zeros((5, 3), dtype=np.int32)), r"thresholds must have dtype int64"),
+        (
+            dict(thresholds=np.zeros((5, 3))),
+            r"thresholds must be an integer array, got dtype float64",
+        ),
         (dict(stride=3), r"stride must be 1 or 2, got 3"),
         (dict(padding=2), r"padding must be 0 or 1, got 2"),
         (dict(feature_bits=9), r"feature_bits must be an integer in 1\.\.8, got 9"),
@@ -589,7 +592,10 @@ def _good() -> dict:
         (dict(overflow="clamp"), r"overflow must be one of saturate, wrap, got 'clamp'"),
         (dict(weight_encoding="sign"), r"weight_encoding must be one of dorefa, twos_complement"),
         (dict(negative=np.zeros(4, dtype=bool)), r"negative has 4 entries"),
-        (dict(negative=np.zeros(5, dtype=np.int8)), r"negative must have dtype bool"),
+        (
+            dict(negative=np.zeros(5, dtype=np.int8)),
+            r"negative must be a bool array, got dtype int8",
+        ),
         (dict(ic_batch=0), r"ic_batch must be an integer in 1\.\."),
         (dict(core_feature_bits=0), r"core_feature_bits must be an integer in 1\.\.8"),
         (

@@ -370,7 +370,9 @@ def test_bad_options(vgg_onnx: Path) -> None:
         "weight_bits must be an integer from 1 to 32, got 0"
     ))):  # fmt: skip
         load_onnx(vgg_onnx, weight_bits=0)
-    with pytest.raises(AccelsimError, match=_msg(vgg_onnx, "batch must be an integer >= 1, got 0")):
+    with pytest.raises(
+        AccelsimError, match=_msg(vgg_onnx, "batch must be an integer from 1 to 65536, got 0")
+    ):
         load_onnx(vgg_onnx, batch=0)
 
 
