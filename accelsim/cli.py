@@ -270,7 +270,9 @@ def _add_plot(sub: Any) -> None:
         help="sweep, pareto: keep only rows with this value (repeatable)",
     )
     p.add_argument(
-        "--agg", choices=("max", "min", "mean"), default=None,
+        "--agg",
+        choices=("max", "min", "mean"),
+        default=None,
         help="sweep: over other parameters (default max)",
     )
     p.add_argument(

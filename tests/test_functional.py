@@ -352,9 +352,7 @@ def test_input_file_errors(tmp_path: Path, tiny: Network) -> None:
     hw = load_hw("zedboard")
     good = np.zeros((32, 32, 16), np.uint8)
     missing = tmp_path / "nope.npz"
-    assert _errors(run_functional, tiny, hw, inputs=missing) == [
-        f"{missing}: no such file"
-    ]
+    assert _errors(run_functional, tiny, hw, inputs=missing) == [f"{missing}: no such file"]
     text = tmp_path / "x.npz"
     text.write_text("not numpy\n")
     npy = tmp_path / "x.npy"
@@ -466,9 +464,7 @@ def test_cli_file_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     code = main(["run", "tiny", "--hw", "zedboard", "--quiet", "--functional",
                  "--inputs", str(missing)])  # fmt: skip
     assert code == 2
-    assert capsys.readouterr().err == (
-        f"accelsim: error: {missing}: no such file\n"
-    )
+    assert capsys.readouterr().err == (f"accelsim: error: {missing}: no such file\n")
 
 
 def test_cli_check_mismatch_exits_1(

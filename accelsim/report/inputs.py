@@ -128,7 +128,14 @@ def check_run(run: Any, src: str, plot: str) -> None:
         _number(src, "", {"total": total}, "total.achieved_gops", problems)
     for key in _OPTIONAL_TOTALS:
         if total.get(key) is not None:
-            _number(src, "", {"total": total}, f"total.{key}", problems, positive=key.startswith("ddr_peak"))
+            _number(
+                src,
+                "",
+                {"total": total},
+                f"total.{key}",
+                problems,
+                positive=key.startswith("ddr_peak"),
+            )
     if plot == "roofline" and total.get("achieved_gops") is not None:
         _number(src, "", {"total": total}, "total.achieved_gops", problems)
     for i, lay in enumerate(layers):

@@ -100,11 +100,13 @@ def run_report(**changes: Any) -> bytes:
         "utilization": 0.43, "arithmetic_intensity": 12.5, "attainable_gops": 500.0,
         "bound": "memory",
     }  # fmt: skip
-    host = {"index": 1, "name": "fc", "kind": "host", "op": "fc", "cycles": 10}
+    host = {"index": 1, "name": "fc", "kind": "host", "op": "fc", "cycles": 10,
+            "achieved_gops": 2.0, "arithmetic_intensity": 0.5}  # fmt: skip
     run: dict[str, Any] = {
         "network": "t", "hw": "zedboard", "clock_mhz": 200.0, "batch": 1,
         "layers": [layer, host],
-        "total": {"peak_gops": 921.6, "utilization": 0.43, "ddr_peak_gbps": 4.264},
+        "total": {"peak_gops": 921.6, "utilization": 0.43, "achieved_gops": 396.0,
+                  "ddr_peak_gbps": 4.264},
     }  # fmt: skip
     for dotted, value in changes.items():
         node: Any = run
