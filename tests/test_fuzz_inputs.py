@@ -3,8 +3,8 @@
 any other exception (a traceback for the user) fails.
 
 Entry points: hardware configs (``load_hw``), networks (YAML, SCALE-Sim CSV, ONNX), run reports
-for the utilization and roofline plots, occupancy traces, sweep results, and the functional
-run's input and weight files. Structured strategies use the real field names, so the
+for the utilization and roofline plots, occupancy traces, sweep results, the HTML report
+(``accelsim report``), and the functional run's input and weight files. Structured strategies use the real field names, so the
 validators' deeper paths are reached, not only "not a mapping".
 """
 
@@ -326,3 +326,19 @@ def test_strategies_reach_the_validators(tmp_path: Path) -> None:
     path = _write(tmp_path, "hw.yaml", _yaml({"core": {"ic_batch": math.inf}}))
     with pytest.raises(AccelsimError, match="core.ic_batch must be an integer"):
         load_hw(path)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    data=st.binary(max_size=200)
+    | run_reports.map(lambda d: json.dumps(d).encode())
+    | st.lists(st.lists(sweep_cells, min_size=19, max_size=19), max_size=4).map(
+        lambda rows: _csv([_SWEEP_HEADER, *rows], header=False)
+    ),
+    name=st.sampled_from(["in.json", "in.csv"]),
+)
+def test_html_reports(tmp_path: Path, data: bytes, name: str) -> None:
+    from accelsim.report.html import report_command
+
+    path = _write(tmp_path, name, data)
+    _one_line_errors(lambda: report_command(path, tmp_path / "r.html"))

@@ -537,11 +537,21 @@ def report_command(
             head = f.read(64).decode("utf-8", "replace").lstrip()[:1]
     except OSError:
         head = ""
-    if source.suffix.lower() == ".json" or head == "{":
-        text = run_html(source, occupancy=occupancy, layers=layers, title=title)
-    else:
-        if occupancy is not None or layers is not None:
-            raise AccelsimError("--occupancy and --layers apply to a run report (run.json)")
-        text = sweep_html(source, all_points=all_points, title=title)
+    try:
+        if source.suffix.lower() == ".json" or head == "{":
+            text = run_html(source, occupancy=occupancy, layers=layers, title=title)
+        else:
+            if occupancy is not None or layers is not None:
+                raise AccelsimError("--occupancy and --layers apply to a run report (run.json)")
+            text = sweep_html(source, all_points=all_points, title=title)
+    except AccelsimError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError) as e:
+        # a file of the right kind with an entry missing or malformed: one line, no traceback
+        what = f"{e.args[0]!r} is missing" if isinstance(e, KeyError) and e.args else str(e)
+        raise AccelsimError(
+            f"{source}: not a complete accelsim run or sweep file ({what}); write it with "
+            "accelsim run --json or accelsim sweep"
+        ) from None
     _write_text(Path(out), text)
     return Path(out)

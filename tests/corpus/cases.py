@@ -123,6 +123,15 @@ def run_report(**changes: Any) -> bytes:
     return json.dumps(run).replace("Infinity", "1e999").encode()
 
 
+def real_run_json() -> bytes:
+    """``accelsim run tiny --hw zedboard --json`` output."""
+    import accelsim
+    from accelsim.report.export import _plain
+
+    result = accelsim.simulate("tiny", "zedboard", record_occupancy=False)
+    return json.dumps(_plain(result.to_dict())).encode()
+
+
 def occupancy(**changes: Any) -> bytes:
     """A small valid occupancy .npz (``accelsim run --occupancy``), with arrays replaced or,
     for None, removed."""
@@ -276,6 +285,7 @@ BUILDERS: dict[str, Any] = {
     "np": np,
     "npz": npz,
     "run_report": run_report,
+    "real_run_json": real_run_json,
     "occupancy": occupancy,
     "sweep_csv": sweep_csv,
     "onnx_model": onnx_model,
