@@ -54,9 +54,7 @@ def test_gen2_presets_are_their_board_with_the_options_on() -> None:
         }  # fmt: skip
         # besides the switches, the row slots, bank and FIFO sizes (stated in each file), the
         # generation-2 preset is its board's
-        assert (
-            dataclasses.replace(gen2, name=base.name, description=base.description, **same) == base
-        )
+        assert dataclasses.replace(gen2, name=base.name, description=base.description, **same) == base
         for path, value in GEN2_SWITCHES.items():
             section, field = path.split(".")
             assert getattr(getattr(gen2, section), field) is value
@@ -154,12 +152,16 @@ def test_packed_1x1_and_fc_figures() -> None:
 def test_tiles_split_the_output_batches() -> None:
     """vgg16 conv5_1 (512 -> 512, 294912 weight bytes) with 100000-byte banks: 9216 bytes per
     ob batch, 10 a tile, 4 tiles (the last of 2)."""
-    hw = load_hw("zedboard", {"weight_buffer.tiling": True, "weight_buffer.bank_bytes": 100000})
+    hw = load_hw(
+        "zedboard", {"weight_buffer.tiling": True, "weight_buffer.bank_bytes": 100000}
+    )
     plans = {p.name: p for p in place_network(load_network("vgg16-s2"), hw).plans}
     p = plans["conv5_1"]
     assert (p.ob_weight_bytes, p.tile_obs, p.tiles, p.tile_range(3)) == (9216, 10, 4, (30, 32))
     assert p.read_bytes == 4 * 14 * 14 * 32 * 4  # the whole input once per tile
-    small = load_hw("zedboard", {"weight_buffer.tiling": True, "weight_buffer.bank_bytes": 9000})
+    small = load_hw(
+        "zedboard", {"weight_buffer.tiling": True, "weight_buffer.bank_bytes": 9000}
+    )
     problems = place_network(load_network("vgg16-s2"), small).problems
     assert (
         "layer conv5_1: tile of one ob batch still exceeds the bank: 9216 > "
@@ -191,10 +193,7 @@ def test_fused_pool_conditions() -> None:
     tiny_buffer = load_hw("zedboard", {"core.fused_pool": True, "core.pool_buffer_bytes": 4})
     p = place_network(net, tiny_buffer).plans[1]
     assert p.where == "host"
-    assert (
-        "maxpool not fused into c: the pool buffer needs 16 bytes > core.pool_buffer_bytes 4"
-        in p.reasons[0]
-    )
+    assert "maxpool not fused into c: the pool buffer needs 16 bytes > core.pool_buffer_bytes 4" in p.reasons[0]
     two_readers = infer_network(
         "n", (8, 8, 16), 2,
         [_conv("c", INPUT, 3, 1, 1, 16), Layer(name="p", type="maxpool", inputs=("c",), kernel=2,
