@@ -15,6 +15,9 @@
 
 #include "Vcore.h"
 #include "verilated.h"
+#if VM_TRACE
+#include "verilated_vcd_c.h"
+#endif
 
 namespace {
 
@@ -60,6 +63,10 @@ struct Sim {
     bool g_write = false;
     uint64_t go_cycle = UINT64_MAX;
     char error[256] = {0};
+#if VM_TRACE
+    VerilatedVcdC* vcd = nullptr;
+    uint64_t t = 0;
+#endif
 };
 
 static uint8_t* mem_at(Sim* s, uint64_t addr, uint64_t n) {
@@ -69,8 +76,14 @@ static uint8_t* mem_at(Sim* s, uint64_t addr, uint64_t n) {
 }
 
 static void tick(Sim* s) {
+#if VM_TRACE
+    if (s->vcd) s->vcd->dump(s->t++);
+#endif
     s->top->clk = 1;
     s->top->eval();
+#if VM_TRACE
+    if (s->vcd) s->vcd->dump(s->t++);
+#endif
     s->top->clk = 0;
     s->top->eval();
 }
@@ -92,7 +105,22 @@ Sim* sim_new(int beat_bytes) {
     return s;
 }
 
+void sim_trace(Sim* s, const char* path) {
+#if VM_TRACE
+    s->ctx->traceEverOn(true);
+    s->vcd = new VerilatedVcdC();
+    s->top->trace(s->vcd, 99);
+    s->vcd->open(path);
+#else
+    (void)s;
+    (void)path;
+#endif
+}
+
 void sim_free(Sim* s) {
+#if VM_TRACE
+    if (s->vcd) s->vcd->close();
+#endif
     s->top->final();
     delete s->top;
     delete s->ctx;

@@ -99,8 +99,10 @@ class OutputFifo(Elaboratable):
         with m.If(self.done):
             m.d.sync += [self.pending.eq(0), completed.eq(completed + fl_n)]
         m.d.comb += self.occupancy.eq(g - completed + arrived)
-        # ---- the ring
-        self._ring(m, fl_start)
+        # ---- the ring (a grant in its posting cycle starts at rd_idx, not yet latched)
+        start = Signal.like(fl_start)
+        m.d.comb += start.eq(Mux(self.post, rd_idx, fl_start))
+        self._ring(m, start)
         with m.If(self.reset):
             m.d.sync += [g.eq(0), gr.eq(0), arrived.eq(0), completed.eq(0)]
         return m

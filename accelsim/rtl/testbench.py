@@ -119,6 +119,7 @@ def run_rtl(
     max_cycles: int = 20_000_000,
     max_layers: int = 4,
     threshold_groups: int = 64,
+    vcd: str | None = None,
 ) -> RtlRun:
     """Run ``network`` through the RTL core built for ``hw`` (see the module docstring)."""
     placement = place_network(network, hw)
@@ -129,7 +130,9 @@ def run_rtl(
     _check_layout(placement, amap)
     fr = run_functional(network, hw, inputs=inputs, weights=weights, seed=seed)
     prog = build_program(placement, p, amap, fr.params)
-    model = Model(build_model(verilog_text(p)), p.beat_bytes)
+    model = Model(build_model(verilog_text(p), trace=vcd is not None), p.beat_bytes)
+    if vcd is not None:
+        model.trace(vcd)
     try:
         return _run(model, placement, hw, p, amap, fr, prog, max_cycles)
     finally:

@@ -76,11 +76,11 @@ def tools_available() -> str | None:
     return None
 
 
-def _cxx_flags(include: Path) -> list[str]:
-    return [
+def _cxx_flags(include: Path, trace: bool = False) -> list[str]:
+    return [f"-DVM_TRACE={int(trace)}", "-DVM_TRACE_VCD=1" if trace else "-DVM_TRACE_VCD=0",
         "-std=c++20", "-DVL_TIME_CONTEXT", "-fPIC", "-I.", f"-I{include}", f"-I{include}/vltstd",
-        "-DVERILATOR=1", "-DVM_COVERAGE=0", "-DVM_SC=0", "-DVM_TIMING=0", "-DVM_TRACE=0",
-        "-DVM_TRACE_FST=0", "-DVM_TRACE_VCD=0", "-DVM_TRACE_SAIF=0", "-w",
+        "-DVERILATOR=1", "-DVM_COVERAGE=0", "-DVM_SC=0", "-DVM_TIMING=0",
+        "-DVM_TRACE_FST=0", "-DVM_TRACE_SAIF=0", "-w",
     ]  # fmt: skip
 
 
@@ -107,13 +107,13 @@ def _runtime_objects(include: Path, version: str, opt: str) -> list[Path]:
     return sorted(d.glob("*.o"))
 
 
-def build_model(verilog: str, *, jobs: int = 2, opt: str = "-O1") -> Path:
+def build_model(verilog: str, *, jobs: int = 2, opt: str = "-O1", trace: bool = False) -> Path:
     """The shared library of the harness around ``verilog`` (built once, then cached)."""
     cmd, env, include = _verilator()
     version = subprocess.run([*cmd, "--version"], capture_output=True, text=True, env=env)
     ver = version.stdout.strip()
     key = hashlib.sha256(
-        "\0".join([verilog, HARNESS.read_text(), ver, opt]).encode()
+        "\0".join([verilog, HARNESS.read_text(), ver, opt, str(trace)]).encode()
     ).hexdigest()[:24]
     final = cache_dir("verilator") / key
     lib = final / "libsim.so"
@@ -125,12 +125,16 @@ def build_model(verilog: str, *, jobs: int = 2, opt: str = "-O1") -> Path:
         (tmp / "core.v").write_text(verilog)
         _run([*cmd, "--cc", "core.v", "--top-module", TOP, "--prefix", "Vcore", "-Mdir", "obj",
               "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", "fast",
-              "--x-initial", "fast"], tmp, env)  # fmt: skip
+              "--x-initial", "fast", *(["--trace"] if trace else [])], tmp, env)  # fmt: skip
         obj = tmp / "obj"
         shutil.copy(HARNESS, obj / "harness.cpp")
         sources = sorted(p.name for p in obj.glob("Vcore*.cpp")) + ["harness.cpp"]
+        if trace:
+            for src in ("verilated_vcd_c.cpp",):
+                shutil.copy(include / src, obj / src)
+                sources.append(src)
         cxx = os.environ.get("CXX", "g++")
-        flags = _cxx_flags(include)
+        flags = _cxx_flags(include, trace)
 
         def compile_one(src: str) -> None:
             _run([cxx, *flags, opt, "-c", src, "-o", src.replace(".cpp", ".o")], obj)
@@ -173,6 +177,7 @@ class Model:
         lib.sim_request.argtypes = [vp, ctypes.POINTER(u64)]
         lib.sim_stats.argtypes = [vp, ctypes.POINTER(u64)]
         lib.sim_run.argtypes = [vp, u64]
+        lib.sim_trace.argtypes = [vp, ctypes.c_char_p]
         self._lib = lib
         self._h = lib.sim_new(beat_bytes)
         self._buf = (u64 * 16)()
@@ -184,6 +189,10 @@ class Model:
 
     def __del__(self) -> None:
         self.close()
+
+    def trace(self, path: str) -> None:
+        """Write a VCD of the run (a model built with ``trace=True``)."""
+        self._lib.sim_trace(self._h, path.encode())
 
     def region(self, base: int, size: int) -> None:
         self._lib.sim_region(self._h, base, size)
