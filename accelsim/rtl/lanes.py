@@ -10,7 +10,8 @@ own write address. Reads are whole words, synchronous (block-RAM style), one por
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Elaboratable, Module, Mux, Signal
-from amaranth.lib.memory import Memory
+
+from accelsim.rtl.ram import SyncRam
 
 
 class LaneRam(Elaboratable):
@@ -47,28 +48,24 @@ class LaneRam(Elaboratable):
         m = Module()
         lb = self.lane_bytes * 8
         if not self.straddle:
-            mem = Memory(shape=self.word_bytes * 8, depth=self.depth, init=[])
-            m.submodules.mem = mem
-            wp = mem.write_port(granularity=lb)
+            ram = SyncRam(self.word_bytes * 8, self.depth, gran=lb, n_read=len(self.r_addr))
+            m.submodules.mem = ram
             beat_mask = Signal(self.lanes)
             # lanes written: [w_lane, w_lane + w_nlanes)
             m.d.comb += [
                 beat_mask.eq(((Const(1, self.lanes + 1) << self.w_nlanes) - 1)[: self.lanes]),
-                wp.addr.eq(self.w_word),
-                wp.data.eq(self.w_data << (self.w_lane * lb)),
-                wp.en.eq(Mux(self.w_en, (beat_mask << self.w_lane)[: self.lanes], 0)),
+                ram.waddr.eq(self.w_word),
+                ram.wdata.eq(self.w_data << (self.w_lane * lb)),
+                ram.we.eq(Mux(self.w_en, (beat_mask << self.w_lane)[: self.lanes], 0)),
             ]
-            for i, (a, d) in enumerate(zip(self.r_addr, self.r_data, strict=True)):
-                rp = mem.read_port()
-                m.d.comb += [rp.addr.eq(a), d.eq(rp.data)]
-                _ = i
+            for a, d, ra, rd in zip(self.r_addr, self.r_data, ram.raddr, ram.rdata, strict=True):
+                m.d.comb += [ra.eq(a), d.eq(rd)]
             return m
         # one RAM per lane, each with its own write address
         lane_data = [[] for _ in self.r_addr]
         for lane in range(self.lanes):
-            mem = Memory(shape=lb, depth=self.depth, init=[])
-            m.submodules[f"lane{lane}"] = mem
-            wp = mem.write_port()
+            ram = SyncRam(lb, self.depth, n_read=len(self.r_addr), name=f"lane{lane}")
+            m.submodules[f"lane{lane}"] = ram
             # beat lane i lands on lane (w_lane + i) mod lanes: this lane gets i = lane - w_lane
             i = Signal(range(self.lanes), name=f"src{lane}")
             wrapped = Signal(name=f"wrap{lane}")
@@ -83,14 +80,13 @@ class LaneRam(Elaboratable):
                     with m.Case(k):
                         m.d.comb += sel.eq(s)
             m.d.comb += [
-                wp.addr.eq(self.w_word + wrapped),
-                wp.data.eq(sel),
-                wp.en.eq(self.w_en & (i < self.w_nlanes)),
+                ram.waddr.eq(self.w_word + wrapped),
+                ram.wdata.eq(sel),
+                ram.we.eq(self.w_en & (i < self.w_nlanes)),
             ]
             for r, a in enumerate(self.r_addr):
-                rp = mem.read_port()
-                m.d.comb += rp.addr.eq(a)
-                lane_data[r].append(rp.data)
+                m.d.comb += ram.raddr[r].eq(a)
+                lane_data[r].append(ram.rdata[r])
         for r, d in enumerate(self.r_data):
             m.d.comb += d.eq(Cat(*lane_data[r]))
         return m

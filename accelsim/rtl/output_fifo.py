@@ -21,7 +21,8 @@ read addressed one cycle ahead), and each ``wready`` moves to the next beat.
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
-from amaranth.lib.memory import Memory
+
+from accelsim.rtl.ram import SyncRam
 
 from accelsim.rtl.params import ADDR_BITS, RtlParams
 from accelsim.rtl.regmap import BIG
@@ -118,10 +119,9 @@ class OutputFifo(Elaboratable):
         if ogb >= bpc:
             # one group per word; a beat is a slice of a group
             per = ogb // bpc
-            mem = Memory(shape=ogb * 8, depth=phys, init=[])
+            mem = SyncRam(ogb * 8, phys, name="ring")
             m.submodules.ring = mem
-            wp = mem.write_port()
-            m.d.comb += [wp.addr.eq(wr_idx), wp.data.eq(self.wdata_group), wp.en.eq(self.we)]
+            m.d.comb += [mem.waddr.eq(wr_idx), mem.wdata.eq(self.wdata_group), mem.we.eq(self.we)]
             gi = Signal(range(phys))  # group of the beat on wdata
             part = Signal(range(max(2, per)))
             gi_n = Signal(range(phys))
@@ -139,12 +139,11 @@ class OutputFifo(Elaboratable):
             with m.Else():
                 m.d.comb += [gi_n.eq(gi), part_n.eq(part)]
             m.d.sync += [gi.eq(gi_n), part.eq(part_n)]
-            rp = mem.read_port()
-            m.d.comb += rp.addr.eq(gi_n)
+            m.d.comb += mem.raddr[0].eq(gi_n)
             with m.Switch(part):
                 for q in range(per):
                     with m.Case(q):
-                        m.d.comb += self.wdata.eq(rp.data[q * bpc * 8 : (q + 1) * bpc * 8])
+                        m.d.comb += self.wdata.eq(mem.rdata[0][q * bpc * 8 : (q + 1) * bpc * 8])
             return
         # several groups per beat: lane l holds ring groups i with i mod G == l at i div G
         lanes = bpc // ogb
@@ -166,17 +165,15 @@ class OutputFifo(Elaboratable):
         n_word = gs_n >> lane_log2
         datas = []
         for lane in range(lanes):
-            mem = Memory(shape=ogb * 8, depth=depth, init=[])
+            mem = SyncRam(ogb * 8, depth, name=f"ring{lane}")
             m.submodules[f"ring{lane}"] = mem
-            wp = mem.write_port()
             m.d.comb += [
-                wp.addr.eq(w_addr), wp.data.eq(self.wdata_group),
-                wp.en.eq(self.we & (w_lane == lane)),
+                mem.waddr.eq(w_addr), mem.wdata.eq(self.wdata_group),
+                mem.we.eq(self.we & (w_lane == lane)),
             ]  # fmt: skip
-            rp = mem.read_port()
             a = n_word + (lane < n_lane)
-            m.d.comb += rp.addr.eq(Mux(a >= depth, a - depth, a))
-            datas.append(rp.data)
+            m.d.comb += mem.raddr[0].eq(Mux(a >= depth, a - depth, a))
+            datas.append(mem.rdata[0])
         # beat group i comes from lane (gs + i) mod lanes
         cur_lane = gs & (lanes - 1)
         for i in range(lanes):

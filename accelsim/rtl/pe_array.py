@@ -34,8 +34,9 @@ in the FIFO at ``t_last + 1 + latency``, the cycle the writer counts it in (spec
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Elaboratable, Module, Mux, Signal, signed, unsigned
-from amaranth.lib.memory import Memory
+from amaranth.hdl import Cat, Const, Elaboratable, Module, Mux, Signal, signed
+
+from accelsim.rtl.ram import SyncRam
 
 from accelsim.rtl.params import RtlParams
 from accelsim.rtl.regmap import BIG, BYTES, COORD
@@ -343,28 +344,22 @@ class PeArray(Elaboratable):
         psum_acc = chain
         # thresholds: read with the stage before the accumulate cycle
         k_per = p.thresholds_per_lane
-        thr_mem = Memory(
-            shape=unsigned(p.oc * k_per * p.threshold_bits), depth=p.threshold_groups, init=[]
-        )
-        neg_mem = Memory(shape=unsigned(p.oc), depth=p.threshold_groups, init=[])
+        thr_mem = SyncRam(p.oc * k_per * p.threshold_bits, p.threshold_groups,
+                          gran=p.threshold_bits, name="thr")  # fmt: skip
+        neg_mem = SyncRam(p.oc, p.threshold_groups, gran=1, name="neg")
         m.submodules.thr_mem = thr_mem
         m.submodules.neg_mem = neg_mem
-        twp = thr_mem.write_port(granularity=p.threshold_bits)
-        nwp = neg_mem.write_port(granularity=1)
         m.d.comb += [
-            twp.addr.eq(self.thr_group),
-            twp.data.eq(Cat(*[self.thr_value for _ in range(p.oc * k_per)])),
-            twp.en.eq(Mux(self.thr_we, Const(1, p.oc * k_per) << self.thr_granule, 0)),
-            nwp.addr.eq(self.thr_group),
-            nwp.data.eq(Cat(*[self.neg_value for _ in range(p.oc)])),
-            nwp.en.eq(Mux(self.neg_we, Const(1, p.oc) << self.neg_lane, 0)),
+            thr_mem.waddr.eq(self.thr_group),
+            thr_mem.wdata.eq(Cat(*[self.thr_value for _ in range(p.oc * k_per)])),
+            thr_mem.we.eq(Mux(self.thr_we, Const(1, p.oc * k_per) << self.thr_granule, 0)),
+            neg_mem.waddr.eq(self.thr_group),
+            neg_mem.wdata.eq(Cat(*[self.neg_value for _ in range(p.oc)])),
+            neg_mem.we.eq(Mux(self.neg_we, Const(1, p.oc) << self.neg_lane, 0)),
         ]
-        pre = stages[-2] if len(stages) >= 2 else None
-        trp = thr_mem.read_port()
-        nrp = neg_mem.read_port()
-        assert pre is not None  # latency >= 2
-        m.d.comb += [trp.addr.eq(pre["thr"]), nrp.addr.eq(pre["thr"])]
-        self._accumulate(m, s_acc, psum_acc, trp.data, nrp.data)
+        pre = stages[-2]  # latency >= 2
+        m.d.comb += [thr_mem.raddr[0].eq(pre["thr"]), neg_mem.raddr[0].eq(pre["thr"])]
+        self._accumulate(m, s_acc, psum_acc, thr_mem.rdata[0], neg_mem.rdata[0])
         # arrival in the FIFO (counted): t_last + 1 + latency
         arr = Signal(p.latency + 1)
         m.d.sync += arr.eq(Cat(pe_cycle & last_ib & last_j, arr[:-1]))
