@@ -50,7 +50,7 @@ def synth_command(hw: HwConfig, part: str | None, *, max_layers: int, threshold_
     family_of(part)
     _need_amaranth()
     from accelsim.rtl.export import verilog_text
-    from accelsim.network.placement import bram_estimate
+    from accelsim.mapping.resources import bram_estimate
 
     t0 = time.monotonic()
     r = synthesize_verilog(verilog_text(p), part, use_cache=use_cache)

@@ -13,7 +13,10 @@ module derives them and rejects, one line per field, what the generator cannot b
   registers, plus ``latency - 2`` more after the adder tree);
 - ``axi.latency_cycles``: at least 1 (the port answers a grant from the next cycle on);
 - ``axi.bytes_per_cycle``: at most one PE cycle's weights (``9 * ic * oc * weight_bits / 8``
-  bytes), so that a beat completes at most one weight word.
+  bytes), so that a beat completes at most one weight word;
+- the generation-2 options of spec 7 (``core.fused_pool``, ``core.kernel_decomposition``,
+  ``core.pack_1x1``, ``weight_buffer.tiling``, ``line_buffer.column_strips``): off (the RTL is
+  generation 1).
 
 Layer-level limits (bit widths of a layer, number of core layers, threshold table) are checked
 by :mod:`accelsim.rtl.driver` when a network is programmed.
@@ -33,6 +36,17 @@ MIN_PIPELINE_LATENCY = 2
 MIN_AXI_LATENCY = 1
 ADDR_BITS = 32
 CFG_DATA_BITS = 64
+
+
+def GEN2_OPTIONS(hw: HwConfig) -> list[tuple[str, bool]]:  # noqa: N802 - a table
+    """The generation-2 switches (spec 7) and whether each is on."""
+    return [
+        ("core.fused_pool", bool(getattr(hw.core, "fused_pool", False))),
+        ("core.kernel_decomposition", bool(getattr(hw.core, "kernel_decomposition", False))),
+        ("core.pack_1x1", bool(getattr(hw.core, "pack_1x1", False))),
+        ("weight_buffer.tiling", bool(getattr(hw.weight_buffer, "tiling", False))),
+        ("line_buffer.column_strips", bool(getattr(hw.line_buffer, "column_strips", False))),
+    ]
 
 
 def _pow2(n: int) -> bool:
@@ -223,6 +237,9 @@ def rtl_params(hw: HwConfig, *, max_layers: int = 32, threshold_groups: int = 51
         f"axi.bytes_per_cycle must be <= one PE cycle's weights ({block} bytes) for the RTL, "
         f"got {bpc}",
     )
+    for path, on in GEN2_OPTIONS(hw):
+        need(not on, f"{path} (a generation-2 option, spec 7) is not built by the RTL; set it "
+                     "to false")  # fmt: skip
     need(max_layers >= 1, f"max_layers must be >= 1, got {max_layers}")
     need(threshold_groups >= 1, f"threshold_groups must be >= 1, got {threshold_groups}")
     if problems:

@@ -25,10 +25,11 @@ import numpy as np
 from accelsim.config.schema import STREAMS, HwConfig
 from accelsim.errors import AccelsimError
 from accelsim.functional import FunctionalResult, run_functional
-from accelsim.hw.core import address_map, make_ddr_model
+from accelsim.hw.ddr import make_ddr_model
+from accelsim.mapping.addresses import address_map
 from accelsim.kernels.formats import pack_features, pack_weights, unpack_features
 from accelsim.network.model import INPUT, Network
-from accelsim.network.placement import Placement, place_network
+from accelsim.mapping.placement import Placement, place_network
 from accelsim.rtl.driver import build_program
 from accelsim.rtl.export import verilog_text
 from accelsim.rtl.params import RtlParams, rtl_params

@@ -32,6 +32,10 @@ def test_zedboard_numbers() -> None:
         ("axi.latency_cycles", 0, r"axi.latency_cycles must be >= 1"),
         ("axi.bytes_per_cycle", 48, r"axi.bytes_per_cycle must be a power of two"),
         ("axi.bytes_per_cycle", 512, r"axi.bytes_per_cycle must be <= one PE cycle's weights"),
+        ("core.fused_pool", True, r"core.fused_pool \(a generation-2 option, spec 7\) is not built"),
+        ("weight_buffer.tiling", True, r"weight_buffer.tiling \(a generation-2 option"),
+        ("line_buffer.column_strips", True, r"line_buffer.column_strips \(a generation-2"),
+        ("core.kernel_decomposition", True, r"core.kernel_decomposition \(a generation-2"),
     ],
 )
 def test_unbuildable_field_is_named(field: str, value: object, message: str) -> None:
