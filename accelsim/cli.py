@@ -194,6 +194,10 @@ def _add_sweep(sub: Any) -> None:
     p.add_argument("--strict", action="store_true", help="host layers are errors")
     p.add_argument("--weight-bits", type=int, default=None, help="bits for imported CSV/ONNX")
     p.add_argument("--act-bits", type=int, default=None, help="bits for imported CSV/ONNX")
+    p.add_argument(
+        "--resources", action="store_true",
+        help="add the RTL core's lut/ff/rtl_bram36/dsp columns (cached synthesis, else a model)",
+    )  # fmt: skip
     _add_csv_padding(p)
 
 
@@ -400,7 +404,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     spec = spec_from_args(
         args.networks, args.hw, args.vary, args.overrides,
         batch=args.batch, strict=args.strict, sample=args.sample, seed=args.seed,
-        network_options=_network_options(args),
+        network_options=_network_options(args), resources=args.resources,
     )  # fmt: skip
     bar: Any = None
 

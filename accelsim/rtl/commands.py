@@ -45,15 +45,15 @@ def synth_command(hw: HwConfig, part: str | None, *, max_layers: int, threshold_
     """Synthesize the core; return the report table."""
     p = rtl_params(hw, max_layers=max_layers, threshold_groups=threshold_groups)
     part = part or hw.board.part
-    from accelsim.rtl.synth import family_of, synthesize_verilog
+    from accelsim.rtl.synth import family_of, synthesize
 
     family_of(part)
     _need_amaranth()
-    from accelsim.rtl.export import verilog_text
     from accelsim.mapping.resources import bram_estimate
 
     t0 = time.monotonic()
-    r = synthesize_verilog(verilog_text(p), part, use_cache=use_cache)
+    r = synthesize(hw, part, use_cache=use_cache, max_layers=max_layers,
+                   threshold_groups=threshold_groups)  # fmt: skip
     wall = time.monotonic() - t0
     est = bram_estimate(hw)
     same_part = part == hw.board.part

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 
-from accelsim.rtl.ram import SyncRam
-
 from accelsim.rtl.params import ADDR_BITS, RtlParams
+from accelsim.rtl.ram import SyncRam
 from accelsim.rtl.regmap import BIG
 
 

@@ -36,9 +36,8 @@ from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Elaboratable, Module, Mux, Signal, signed
 
-from accelsim.rtl.ram import SyncRam
-
 from accelsim.rtl.params import RtlParams
+from accelsim.rtl.ram import SyncRam
 from accelsim.rtl.regmap import BIG, BYTES, COORD
 
 

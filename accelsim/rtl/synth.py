@@ -161,9 +161,36 @@ def synthesize_verilog(verilog: str, part: str = "xc7z020", *, use_cache: bool =
     return result
 
 
+def _index(hw: HwConfig, part: str, options: dict[str, int]) -> Path | None:
+    """Cache entry of a config's synthesis, by the generator's key (no Verilog needed)."""
+    from accelsim.rtl.export import _key
+
+    try:
+        key = _key(rtl_params(hw, **options), TOP)
+    except ImportError:
+        return None
+    return cache_dir("synth") / f"cfg-{key}-{part}.json"
+
+
+def cached_for(hw: HwConfig, part: str | None = None, **options: int) -> SynthResult | None:
+    """The cached synthesis of the core for ``hw`` on ``part``, or None (never synthesizes)."""
+    path = _index(hw, part or hw.board.part, options)
+    if path is None or not path.exists():
+        return None
+    d = json.loads(path.read_text())
+    d.pop("bram36", None)
+    return SynthResult(**d)
+
+
 def synthesize(hw: HwConfig, part: str | None = None, *, use_cache: bool = True,
                **options: int) -> SynthResult:  # fmt: skip
     """Synthesize the core built for ``hw`` (for ``hw.board.part`` unless ``part`` is given)."""
     part = part or hw.board.part
     family_of(part)
-    return synthesize_verilog(verilog_text(rtl_params(hw, **options)), part, use_cache=use_cache)
+    r = synthesize_verilog(verilog_text(rtl_params(hw, **options)), part, use_cache=use_cache)
+    path = _index(hw, part, options)
+    if path is not None:
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(r.to_dict(), indent=1, sort_keys=True))
+        os.replace(tmp, path)
+    return r

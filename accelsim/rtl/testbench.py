@@ -26,10 +26,10 @@ from accelsim.config.schema import STREAMS, HwConfig
 from accelsim.errors import AccelsimError
 from accelsim.functional import FunctionalResult, run_functional
 from accelsim.hw.ddr import make_ddr_model
-from accelsim.mapping.addresses import address_map
 from accelsim.kernels.formats import pack_features, pack_weights, unpack_features
-from accelsim.network.model import INPUT, Network
+from accelsim.mapping.addresses import address_map
 from accelsim.mapping.placement import Placement, place_network
+from accelsim.network.model import INPUT, Network
 from accelsim.rtl.driver import build_program
 from accelsim.rtl.export import verilog_text
 from accelsim.rtl.params import RtlParams, rtl_params
@@ -274,7 +274,7 @@ def compare(run: RtlRun, sim: Any) -> list[str]:
             for k in range(len(g["stream"]))
         ]  # fmt: skip
         if ref != run.grants:
-            k = next((k for k, (a, b) in enumerate(zip(ref, run.grants)) if a != b),
+            k = next((k for k, (a, b) in enumerate(zip(ref, run.grants, strict=False)) if a != b),
                      min(len(ref), len(run.grants)))  # fmt: skip
             diffs.append(
                 f"grant {k}: RTL {run.grants[k] if k < len(run.grants) else None}, accelsim "

@@ -90,6 +90,8 @@ def rtl_pool() -> dict[str, dict[str, Any]]:
     """Build every pool core once per session (two processes; cached on disk across runs)."""
     why = backend_missing()
     if why:
+        if os.environ.get("ACCELSIM_REQUIRE_RTL") == "1":
+            pytest.fail(f"RTL simulation backend unavailable (ACCELSIM_REQUIRE_RTL=1): {why}")
         pytest.skip(f"RTL simulation backend unavailable: {why}")
     workers = max(1, min(len(POOL), int(os.environ.get("ACCELSIM_RTL_BUILD_JOBS", "2"))))
     with ProcessPoolExecutor(max_workers=workers) as ex:

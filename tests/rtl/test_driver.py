@@ -6,8 +6,8 @@ import pytest
 
 from accelsim.config.load import load_hw
 from accelsim.errors import AccelsimError
-from accelsim.network.model import INPUT, Layer, infer_network
 from accelsim.mapping.placement import place_network
+from accelsim.network.model import INPUT, Layer, infer_network
 from accelsim.rtl.driver import check_placement, layer_fields
 from accelsim.rtl.params import rtl_params
 

@@ -52,7 +52,7 @@ def cases(draw: st.DrawFn):  # type: ignore[no-untyped-def]
     c = draw(st.integers(1, min(max_c, 3 * ic)))
     layers = []
     prev = INPUT
-    cur_h, cur_w, cur_bits = h, w, in_bits
+    cur_h, cur_w = h, w
     if draw(st.integers(0, 5)) == 0 and h >= 2 and w >= 2:  # a host layer first
         layers.append(Layer(name="p0", type="maxpool", inputs=(INPUT,), kernel=2, stride=1,
                             padding=0, out_bits=in_bits))  # fmt: skip
