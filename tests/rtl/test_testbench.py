@@ -23,7 +23,7 @@ from accelsim.network.model import INPUT, Layer, infer_network
 from tests.rtl.conftest import POOL, TB_OPTIONS
 
 EXAMPLES = int(os.environ.get("ACCELSIM_RTL_EXAMPLES", "30"))
-SLOW_EXAMPLES = int(os.environ.get("ACCELSIM_RTL_EXAMPLES_SLOW", "300"))
+SLOW_EXAMPLES = int(os.environ.get("ACCELSIM_RTL_EXAMPLES_SLOW", "200"))
 
 
 def _options(cfg: dict) -> tuple[int, ...]:
