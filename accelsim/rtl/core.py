@@ -19,7 +19,7 @@ Ports (all on one clock, ``sync``; cycle 0 is the first cycle with ``run`` high)
 
 from __future__ import annotations
 
-from amaranth.hdl import Elaboratable, Module, Mux, Signal
+from amaranth.hdl import Elaboratable, Module, Signal
 from amaranth.lib.memory import Memory
 
 from accelsim.rtl.arbiter import FEATURES, OUTPUTS, WEIGHTS, Arbiter
@@ -216,5 +216,4 @@ class ConvCore(Elaboratable):
             m.d.comb += rdr.lb_addr[dx].eq(pe.lb_addr[dx])
             for s in range(p.rows):
                 m.d.comb += pe.lb_data[s][dx].eq(rdr.lb_data[s][dx])
-        _ = Mux
         return m

@@ -20,7 +20,7 @@ read addressed one cycle ahead), and each ``wready`` moves to the next beat.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
+from amaranth.hdl import Elaboratable, Module, Mux, Signal
 
 from accelsim.rtl.params import ADDR_BITS, RtlParams
 from accelsim.rtl.ram import SyncRam
@@ -182,4 +182,3 @@ class OutputFifo(Elaboratable):
                     with m.Case(c):
                         m.d.comb += v.eq(datas[(c + i) % lanes])
             m.d.comb += self.wdata[i * ogb * 8 : (i + 1) * ogb * 8].eq(v)
-        _ = Cat

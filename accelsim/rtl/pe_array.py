@@ -56,10 +56,6 @@ def _tree(terms: list) -> object:
     return terms[0]
 
 
-def _popcount(bits: list) -> object:
-    return _tree([b.as_unsigned() if hasattr(b, "as_unsigned") else b for b in bits])
-
-
 class PeArray(Elaboratable):
     def __init__(self, p: RtlParams, desc: dict[str, Signal], layer_bits: int) -> None:
         self.p = p
@@ -300,7 +296,6 @@ class PeArray(Elaboratable):
         # ---- control bundle down the pipeline
         lanes = Signal(range(p.oc + 1))
         m.d.comb += lanes.eq(Mux(last_ob, d["last_lanes"], p.oc))
-        n_in = len(p.in_bits_options)
         bundle = [
             ("valid", pe_cycle, 1), ("taps", tap_valid, 9),
             ("slot0", slot_dy[0], len(slot_dy[0])), ("slot1", slot_dy[1], len(slot_dy[1])),
@@ -326,7 +321,6 @@ class PeArray(Elaboratable):
             prev = cur
         s1 = stages[0]
         s_acc = stages[-1]  # valid in the accumulate cycle
-        _ = n_in
         # ---- stage 1: activations, weights, partial sums
         acts = self._activations(m, s1)
         psum = self._psums(m, acts)

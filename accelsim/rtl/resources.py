@@ -24,7 +24,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from accelsim.config.schema import HwConfig
-from accelsim.errors import AccelsimError
 from accelsim.rtl.params import RtlParams, rtl_params
 
 POINTS = Path(__file__).with_name("synth_points.json")
@@ -166,4 +165,4 @@ def estimate(hw: HwConfig, **options: int) -> Resources:
     return model(p)
 
 
-__all__ = ["AccelsimError", "Resources", "bram36_model", "estimate", "memories", "model"]
+__all__ = ["Resources", "bram36_model", "estimate", "memories", "model", "model_errors"]

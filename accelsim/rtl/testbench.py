@@ -149,7 +149,6 @@ def _run(model, placement, hw, p, amap, fr, prog, max_cycles):  # type: ignore[n
     wend = max([amap.weight[pl.name] + pl.weight_bytes for pl in placement.core_plans()],
                default=wbase)  # fmt: skip
     model.region(wbase, max(1, wend - wbase))
-    by_name = {pl.name: pl for pl in placement.plans}
     # network input, as the first core consumer reads it
     for pl in placement.core_plans():
         if pl.layer.inputs[0] == INPUT:
@@ -234,7 +233,6 @@ def _run(model, placement, hw, p, amap, fr, prog, max_cycles):  # type: ignore[n
                             lay.out_h, lay.out_w, lay.out_c, lay.out_bits, p.oc)
             for b in range(batch)
         ])  # fmt: skip
-    _ = by_name
     return RtlRun(layers, grants, outputs, fr, p)
 
 
