@@ -7,13 +7,15 @@ from a model (source ``model``):
 - BRAM36: the generator's memories counted exactly (line-buffer slots with their three read
   ports, both weight banks, the threshold and negative-flag tables, the FIFO ring), each mapped
   as Yosys maps a synchronous RAM: to LUT RAM when at most 64 words deep or under 4 Kibit,
-  else to the cheapest RAMB18/RAMB36 tiling, one copy per read port;
+  else to one RAMB18 tiling (up to 18 Kibit) or the cheapest RAMB36 tiling, one copy per read
+  port;
 - LUT and FF: ``scale x proxy`` with proxies counted from the generator (the multiply and adder
   tree of ``ic x oc x 9`` products, the activation selection, the accumulators and threshold
   comparators, the pipeline registers) and one scale per resource fitted by least squares to
   the synthesized points in ``synth_points.json`` (``benchmarks/bench_rtl_synth.py``); the
   README states the fit's error;
-- DSP: 0 (the products are at most 8 x 8 bits; Yosys maps them to LUTs).
+- DSP: 1 (the reader's ``batch x rows_read`` product; the PE's products are at most 8 x 8 bits
+  and Yosys maps them to LUTs).
 """
 
 from __future__ import annotations
@@ -65,10 +67,11 @@ def memories(p: RtlParams) -> list[tuple[str, int, int, int]]:
 
 
 def _bram18_units(width: int, depth: int) -> int:
-    """RAMB18 units (a RAMB36 is two) of the cheapest tiling."""
-    r36 = min(_cdiv(width, w) * _cdiv(depth, d) for w, d in RAMB36) * 2
-    r18 = min(_cdiv(width, w) * _cdiv(depth, d) for w, d in RAMB18)
-    return min(r36, r18)
+    """RAMB18 units (a RAMB36 is two): a memory of at most 18 Kibit in one RAMB18 tiling, a
+    larger one in RAMB36s (as Yosys's memory_libmap picks for the core's memories)."""
+    if width * depth <= 18 * 1024:
+        return min(_cdiv(width, w) * _cdiv(depth, d) for w, d in RAMB18)
+    return min(_cdiv(width, w) * _cdiv(depth, d) for w, d in RAMB36) * 2
 
 
 def is_lutram(width: int, depth: int) -> bool:
@@ -125,18 +128,19 @@ def _fit() -> tuple[float, float, list[dict]]:
     for r in rows:
         p = RtlParams(**{**r["params"], "priority": tuple(r["params"]["priority"])})
         xl, xf = proxies(p)
-        yl = r["lut"] - lutram_luts(p)
-        sl += xl * yl
-        sxl += xl * xl
-        sf += xf * r["ff"]
-        sxf += xf * xf
+        if r.get("lut") is not None:  # a point whose LUT mapping finished
+            sl += xl * (r["lut"] - lutram_luts(p))
+            sxl += xl * xl
+        if r.get("ff") is not None:
+            sf += xf * r["ff"]
+            sxf += xf * xf
     return (sl / sxl if sxl else 1.0), (sf / sxf if sxf else 1.0), rows
 
 
 def model(p: RtlParams) -> Resources:
     kl, kf, _ = _fit()
     xl, xf = proxies(p)
-    return Resources(round(kl * xl) + lutram_luts(p), round(kf * xf), bram36_model(p), 0, "model")
+    return Resources(round(kl * xl) + lutram_luts(p), round(kf * xf), bram36_model(p), 1, "model")
 
 
 def model_errors() -> list[tuple[str, float, float, float]]:
@@ -145,9 +149,11 @@ def model_errors() -> list[tuple[str, float, float, float]]:
     for r in _fit()[2]:
         p = RtlParams(**{**r["params"], "priority": tuple(r["params"]["priority"])})
         m = model(p)
+        lut = r.get("lut")
         out.append((
             f"{p.ic}x{p.oc} W{p.weight_bits}A{p.feature_bits}",
-            100.0 * (m.lut - r["lut"]) / r["lut"], 100.0 * (m.ff - r["ff"]) / r["ff"],
+            float("nan") if lut is None else 100.0 * (m.lut - lut) / lut,
+            100.0 * (m.ff - r["ff"]) / r["ff"],
             m.bram36 - (r["ramb36"] + r["ramb18"] / 2),
         ))  # fmt: skip
     return out

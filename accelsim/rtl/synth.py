@@ -2,8 +2,8 @@
 RAMB36/RAMB18 and DSP48 counts, cached by design.
 
 ``synth_xilinx -family xc7`` (Zynq-7000, Artix/Kintex-7) or ``-family xcup`` (Zynq UltraScale+)
-maps the Verilog onto the part's primitives; the counts come from Yosys's ``stat -json`` of the
-flattened netlist:
+maps the Verilog onto the part's primitives, as a core inside a design (``-noiopad``: no I/O
+buffers on its ports); the counts come from Yosys's ``stat -json`` of the flattened netlist:
 
 - ``lut``: logic LUTs (``LUT1``..``LUT6``) plus the LUTs of distributed RAM and shift registers
   (``RAM32M``/``RAM64M``: 4, ``RAM32X1D``/``RAM64X1D``: 2, ``RAM128X1D``: 4, ``RAM256X1S``: 4,
@@ -120,7 +120,7 @@ def synthesize_verilog(verilog: str, part: str = "xc7z020", *, use_cache: bool =
     family = family_of(part)
     yosys = _yosys()
     ver = subprocess.run([*yosys, "-V"], capture_output=True, text=True).stdout.strip()
-    script = f"read_verilog -sv core.v\nsynth_xilinx -top {TOP} -family {family} -flatten\n"
+    script = f"read_verilog -sv core.v\nsynth_xilinx -top {TOP} -family {family} -flatten -noiopad\n"
     script += "tee -q -o stat.json stat -json\n"
     key = hashlib.sha256("\0".join([verilog, family, ver, script]).encode()).hexdigest()[:24]
     cached = cache_dir("synth") / f"{key}.json"

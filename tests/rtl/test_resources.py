@@ -28,8 +28,8 @@ def test_zedboard_memories_and_block_rams() -> None:
     assert [m for m in mems if m[0] == "line_buffer"] == [("line_buffer", 256, 128, 3)] * 3
     assert [m for m in mems if m[0] == "weight_banks"] == [("weight_banks", 2304, 2048, 1)]
     # weight banks 128 (as the hand estimate), three slots x three read ports x 4, thresholds
-    # 816 x 512 in 23 RAMB18, the negative flags one RAMB18; the FIFO ring is LUT RAM
-    assert bram36_model(p) == 128 + 36 + 11.5 + 0.5
+    # 816 x 512 in 12 RAMB36, the negative flags one RAMB18; the FIFO ring is LUT RAM
+    assert bram36_model(p) == 128 + 36 + 12 + 0.5
 
 
 def test_estimate_prefers_the_cached_synthesis(cache) -> None:  # type: ignore[no-untyped-def]
