@@ -78,5 +78,6 @@ def test_sweep_resources_columns(cache, tmp_path) -> None:  # type: ignore[no-un
     assert by[8]["lut"] < by[16]["lut"]
     assert by[24]["resource_source"] == "not buildable" and by[24]["lut"] is None
     png = tmp_path / "p.png"
-    assert main(["plot", "pareto", str(out), "--x", "lut", "--y", "fps", "--out", str(png)]) == 0
+    assert main(["plot", "pareto", str(out), "--x", "lut", "--y", "fps", "--all",
+                 "--out", str(png)]) == 0
     assert png.stat().st_size > 0
