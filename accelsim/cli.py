@@ -158,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep(sub)
     _add_plot(sub)
     _add_report(sub)
+    _add_rtl(sub)
     return parser
 
 
@@ -183,6 +184,26 @@ def _add_report(sub: Any) -> None:
         "--all", action="store_true", help="sweep: also plot points that do not fit the part"
     )
     p.add_argument("--title", default=None)
+
+def _add_rtl(sub: Any) -> None:
+    """``accelsim rtl export|synth``: the core as Verilog, and its synthesized resources."""
+    p = sub.add_parser("rtl", help="the core as synthesizable Verilog; Yosys resources")
+    rsub = p.add_subparsers(dest="rtl_command", required=True)
+    for name, what in (("export", "write the core's Verilog"),
+                       ("synth", "synthesize the core with Yosys (cached): LUT, FF, BRAM, DSP")):  # fmt: skip
+        q = rsub.add_parser(name, help=what)
+        q.add_argument("--hw", required=True, help="board preset name or hwconfig YAML path")
+        q.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="PATH=VALUE", help="override a config field (repeatable)")  # fmt: skip
+        q.add_argument("--max-layers", type=int, default=32, help="layer-table entries (32)")
+        q.add_argument("--threshold-groups", type=int, default=512,
+                       help="threshold-table output batches, all core layers (512)")  # fmt: skip
+        if name == "export":
+            q.add_argument("-o", "--out", type=Path, required=True, help="FILE.v")
+        else:
+            q.add_argument("--part", default=None, help="Xilinx part (default: the board's)")
+            q.add_argument("--json", type=Path, default=None, help="write the figures as JSON")
+            q.add_argument("--no-cache", action="store_true", help="synthesize even if cached")
 
 
 def _add_sweep(sub: Any) -> None:
@@ -233,6 +254,10 @@ def _add_sweep(sub: Any) -> None:
         help="without a terminal, print progress to stderr every S seconds (default 5; 0: off)",
     )  # fmt: skip
     _add_bits(p)
+    p.add_argument(
+        "--resources", action="store_true",
+        help="add the RTL core's lut/ff/rtl_bram36/dsp columns (cached synthesis, else a model)",
+    )  # fmt: skip
     _add_csv_padding(p)
 
 
@@ -587,7 +612,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     spec = _checked(problems, lambda: spec_from_args(
         args.networks, args.hw, args.vary, args.overrides,
         batch=args.batch, strict=args.strict, sample=args.sample, seed=args.seed,
-        network_options=opts,
+        network_options=opts, resources=args.resources,
     ))  # fmt: skip
     if args.jobs is not None and not 1 <= args.jobs <= MAX_JOBS:
         problems.append(f"--jobs must be from 1 to {MAX_JOBS}, got {args.jobs}")
@@ -670,6 +695,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rtl(args: argparse.Namespace) -> int:
+    from accelsim.config.load import load_hw
+    from accelsim.rtl import commands
+
+    hw = load_hw(args.hw, args.overrides)
+    opts = {"max_layers": args.max_layers, "threshold_groups": args.threshold_groups}
+    if args.rtl_command == "export":
+        print(commands.export_command(hw, args.out, **opts))
+    else:
+        print(commands.synth_command(hw, args.part, json_path=args.json,
+                                     use_cache=not args.no_cache, **opts))  # fmt: skip
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -680,6 +719,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sweep": cmd_sweep,
         "plot": cmd_plot,
         "report": cmd_report,
+        "rtl": cmd_rtl,
     }
     previous = _install_signals()
     try:

@@ -66,6 +66,8 @@ RESULT_COLUMNS = (
     "ddr_bytes_read", "ddr_bytes_written", "ddr_efficiency", "bram36", "bram36_available",
     "bram_fits", "worst_layer", "worst_layer_utilization",
 )  # fmt: skip
+#: With ``resources``: the RTL core's figures (``accelsim.rtl.resources``), after the results.
+RESOURCE_COLUMNS = ("lut", "ff", "rtl_bram36", "dsp", "rtl_fits", "resource_source")
 KEY_COLUMNS = ("network", "hw")
 STATUSES = ("ok", "invalid", "rejected", "error")
 
@@ -289,6 +291,7 @@ class SweepSpec:
     sample: int | None = None
     seed: int = 0
     network_options: Mapping[str, Any] = field(default_factory=dict)
+    resources: bool = False
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -296,7 +299,9 @@ class SweepSpec:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return KEY_COLUMNS + self.params + RESULT_COLUMNS
+        return KEY_COLUMNS + self.params + RESULT_COLUMNS + (
+            RESOURCE_COLUMNS if self.resources else ()
+        )
 
     @property
     def size(self) -> int:
@@ -344,6 +349,7 @@ class PointTask:
     fixed: Mapping[str, Any]
     point: tuple[tuple[str, Any], ...]
     strict: bool
+    resources: bool = False
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -386,6 +392,7 @@ class Prepared:
             fixed=dict(self.spec.fixed),
             point=tuple(zip(self.spec.params, values, strict=True)),
             strict=self.spec.strict,
+            resources=self.spec.resources,
         )
 
     def tasks(self, skip: set[tuple[str, ...]] | frozenset = frozenset()) -> Iterator[PointTask]:
@@ -504,6 +511,8 @@ def run_point(task: PointTask) -> dict[str, str]:
             bram36_available=format_value(bram.available),
             bram_fits=format_value(bram.fits),
         )
+        if task.resources:
+            row.update(_resource_row(hw))
         placement = place_network(task.network, hw, strict=task.strict)
         result = run_placement(placement, record_occupancy=False)
     except AccelsimError as err:
@@ -529,6 +538,21 @@ def run_point(task: PointTask) -> dict[str, str]:
         row["worst_layer"] = worst["name"]
         row["worst_layer_utilization"] = format_value(worst["utilization"])
     return _finish(row, "ok", "")
+
+
+def _resource_row(hw: Any) -> dict[str, str]:
+    """The RTL core's LUT/FF/BRAM36/DSP (cached synthesis or model); empty if it cannot be built."""
+    from accelsim.rtl.resources import estimate
+
+    try:
+        r = estimate(hw)
+    except AccelsimError:
+        return {"resource_source": "not buildable"}
+    b = hw.board
+    fits = r.lut <= b.lut and r.bram36 <= b.bram36 and r.dsp <= b.dsp
+    return {"lut": format_value(r.lut), "ff": format_value(r.ff),
+            "rtl_bram36": format_value(r.bram36), "dsp": format_value(r.dsp),
+            "rtl_fits": format_value(fits), "resource_source": r.source}  # fmt: skip
 
 
 def _finish(row: dict[str, str], status: str, reason: str) -> dict[str, str]:
@@ -885,10 +909,13 @@ def read_results(path: str | Path, *, sort: bool = True) -> SweepTable:
     if not lines:
         raise AccelsimError(f"{shown}: empty sweep file")
     columns = tuple(lines[0])
+    tail = len(RESULT_COLUMNS)
+    if columns[-len(RESOURCE_COLUMNS) :] == RESOURCE_COLUMNS:  # sweep --resources
+        tail += len(RESOURCE_COLUMNS)
     if (
         len(columns) <= len(KEY_COLUMNS) + len(RESULT_COLUMNS) - 1
         or columns[: len(KEY_COLUMNS)] != KEY_COLUMNS
-        or columns[-len(RESULT_COLUMNS) :] != RESULT_COLUMNS
+        or columns[len(columns) - tail :][: len(RESULT_COLUMNS)] != RESULT_COLUMNS
     ):
         listed = ", ".join(columns)
         listed = listed if len(listed) <= 200 else listed[:200] + "..."
@@ -896,7 +923,7 @@ def read_results(path: str | Path, *, sort: bool = True) -> SweepTable:
             f"{shown}: not a sweep result file (columns {listed}; expected network, hw, the "
             "varied fields, then status ... worst_layer_utilization, as accelsim sweep writes)"
         )
-    params = columns[len(KEY_COLUMNS) : -len(RESULT_COLUMNS)]
+    params = columns[len(KEY_COLUMNS) : -tail]
     rows = []
     for cells in lines[1:]:
         if len(cells) != len(columns):
@@ -904,6 +931,8 @@ def read_results(path: str | Path, *, sort: bool = True) -> SweepTable:
         row = {c: parse_cell(v) for c, v in zip(columns, cells, strict=True)}
         for c in ("network", "hw", "status", "reason", "worst_layer"):
             row[c] = cells[columns.index(c)]
+        if "resource_source" in row:
+            row["resource_source"] = cells[columns.index("resource_source")]
         rows.append(row)
     if sort:
         rows.sort(key=lambda r: tuple(_sort_key(r[c]) for c in KEY_COLUMNS + params))

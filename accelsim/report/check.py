@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from accelsim.errors import AccelsimError
 from accelsim.mapping import (
     Placement,
     bram_estimate,
@@ -98,6 +99,7 @@ def check_rows(placement: Placement) -> dict[str, Any]:
             "total": bram.total,
             "available": bram.available,
             "fits": bram.fits,
+            "synthesized": _synthesized_bram36(hw),
         },
         "layers": rows,
         "fixes": fixes,
@@ -117,4 +119,23 @@ def format_check(report: dict[str, Any], *, width: int | None = None, wide: bool
     """The check report as a terminal table (:func:`accelsim.report.table.format_check`)."""
     from accelsim.report.table import format_check as fmt
 
-    return fmt(report, width=width, wide=wide)
+    text = fmt(report, width=width, wide=wide)
+    b = report["bram36"]
+    if b.get("synthesized") is not None:  # the RTL core's cached synthesis (accelsim rtl synth)
+        syn, hand = b["synthesized"], b["total"]
+        text += (
+            f"\nBRAM36 synthesized (RTL core, Yosys): {syn:g} vs hand estimate {hand} "
+            f"({syn - hand:+g}, {100 * (syn - hand) / max(hand, 1):+.0f} %)"
+        )
+    return text
+
+
+def _synthesized_bram36(hw: Any) -> float | None:
+    """BRAM36 of the RTL core's cached synthesis for this config (``accelsim rtl synth``)."""
+    try:
+        from accelsim.rtl.synth import cached_for
+
+        r = cached_for(hw)
+    except (ImportError, AccelsimError):
+        return None
+    return None if r is None else r.bram36

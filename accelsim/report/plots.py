@@ -81,6 +81,8 @@ COLUMN_LABELS = {
     "ddr_efficiency": "DDR efficiency (bytes / (busy x peak))",
     "bram36": "BRAM36 estimate (blocks)",
     "worst_layer_utilization": "worst layer utilisation",
+    "lut": "LUTs (RTL core)", "ff": "flip-flops (RTL core)", "dsp": "DSP48 (RTL core)",
+    "rtl_bram36": "BRAM36 (RTL core)",
 }
 _SUFFIX_UNITS = (
     ("_mhz", "MHz"), ("_bytes", "bytes"), ("_gbps", "GB/s"), ("_cycles", "cycles"),
@@ -88,7 +90,8 @@ _SUFFIX_UNITS = (
     ("ops_per_s", "ops/s"),
 )  # fmt: skip
 # larger is better unless listed here
-_MINIMIZE = {"cycles", "seconds", "ddr_bytes_read", "ddr_bytes_written", "bram36"}
+_MINIMIZE = {"cycles", "seconds", "ddr_bytes_read", "ddr_bytes_written", "bram36", "lut", "ff",
+             "rtl_bram36", "dsp"}  # fmt: skip
 
 
 def label_for(name: str) -> str:
@@ -816,8 +819,9 @@ def plot_pareto(
             )
         for ax, net in zip(axes, nets, strict=True):
             mine = [r for r in rows if r["network"] == net]
-            fit = [r for r in mine if r["bram_fits"] is not False]
-            over = [r for r in mine if r["bram_fits"] is False]
+            fits = "rtl_fits" if "rtl_fits" in table.columns else "bram_fits"  # sweep --resources
+            fit = [r for r in mine if r[fits] is not False]
+            over = [r for r in mine if r[fits] is False]
             n_over, over = len(over), over if all_points else []
             if fit:
                 ax.scatter(
