@@ -15,11 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accelsim.config.load import load_hw
+from accelsim.config.schema import STREAMS
 from accelsim.hw.ddr import make_ddr_model
 from accelsim.mapping import place_network
 from accelsim.network.model import INPUT, Layer, infer_network
 from accelsim.simulate import run_placement
-from tests.reference.percycle import reference_run
+from tests.reference.percycle import RefGrant, reference_run
 
 EXAMPLES = int(os.environ.get("ACCELSIM_REF_EXAMPLES", "300"))
 
@@ -95,7 +96,8 @@ def cases(draw: st.DrawFn):  # type: ignore[no-untyped-def]
 def _compare(net, hw) -> None:  # type: ignore[no-untyped-def]
     placement = place_network(net, hw)
     fast = run_placement(placement, max_cycles=3_000_000)
-    ref = reference_run(placement, make_ddr_model(hw), max_cycles=3_000_000)
+    log: list[RefGrant] = []
+    ref = reference_run(placement, make_ddr_model(hw), max_cycles=3_000_000, grants=log)
     assert len(fast.layers) == len(ref)
     for a, b in zip(fast.layers, ref, strict=True):
         assert (a["name"], a["start_cycle"], a["end_cycle"]) == (b.name, b.start, b.end)
@@ -104,7 +106,21 @@ def _compare(net, hw) -> None:  # type: ignore[no-untyped-def]
         assert a["end_cycle"] - a["start_cycle"] == (
             a["pe_busy_cycles"] + sum(a["stall_cycles"].values()) + a["drain_cycles"]
         )
+        if b.kind == "core":
+            got = (a["ddr_bytes_read_features"], a["ddr_bytes_read_weights"],
+                   a["ddr_bytes_written"])  # fmt: skip
+            assert got == (b.bytes_features, b.bytes_weights, b.bytes_written), a["name"]
     assert fast.total["cycles"] == ref[-1].end
+    g = fast.grants
+    fast_log = [
+        (STREAMS[s], int(o), int(p), int(st), int(e), int(a), int(n))
+        for s, o, p, st, e, a, n in zip(g["stream"], g["owner"], g["posted"], g["start"],
+                                        g["end"], g["address"], g["nbytes"], strict=True)
+    ]  # fmt: skip
+    ref_log = [(r.stream, r.owner, r.posted, r.start, r.end, r.address, r.nbytes) for r in log]
+    for i, (a, b) in enumerate(zip(fast_log, ref_log)):
+        assert a == b, f"grant {i}: fast {a} != reference {b}"
+    assert len(fast_log) == len(ref_log)
 
 
 @settings(

@@ -1,10 +1,20 @@
 """A deliberately plain per-cycle model of the conv core, the test oracle for the event simulator.
 
-It steps every cycle and shares nothing with ``accelsim.hw`` but the DDR model and the config /
-placement objects. Within a cycle ``t``, in this order:
+It steps every cycle and shares nothing with ``accelsim.hw`` or the mapping's layouts: only the
+DDR model and the config / placement objects (which layers run where, and the layer objects).
+Everything else -- each core layer's geometry, its passes (groups x tiles x strips), the rows
+and columns read, read chunks and their addresses, which chunk completes each window, which
+pixel frees each slot, the fused pool's emission order and FIFO reservations, write segments
+and addresses, weight sets and their banks -- is computed here, written out from spec
+sections 3 and 7 and the lead's rules note (``/work/notes/gen2-rules.md``, "the rules" below).
+The geometry is checked against the placement's figures (:func:`core_geometry`).
+
+Within a cycle ``t``, in this order:
 
 1. the grant ending at ``t`` completes (data usable, FIFO groups released, weights in);
-2. a layer whose last write completed ends, and the next layer starts at ``t``;
+2. a pass whose last write completed ends: the layer's next pass starts at ``t``, or the layer
+   ends and the next layer starts at ``t`` (host layers take their modelled time, a fused pool
+   none);
 3. the PE array: a pixel ending at ``t`` is done; if idle, the next pixel starts if weights,
    input and FIFO space are there, otherwise the cycle is a stall charged to the first missing;
 4. post-processed groups due at ``t`` enter the FIFO;
@@ -33,75 +43,328 @@ class RefLayer:
     end: int = -1
     busy: int = 0
     stalls: dict = field(default_factory=lambda: {"weights": 0, "input": 0, "output": 0})
-    last_pe_end: int = -1
+    bytes_features: int = 0  # bytes of the grants this layer owns, by stream
+    bytes_weights: int = 0
+    bytes_written: int = 0
 
 
-class _Core:
-    """One core layer's per-cycle state."""
+@dataclass(frozen=True)
+class RefGrant:
+    """One grant as the reference served it."""
 
-    def __init__(self, plan: LayerPlan, hw: HwConfig, batch: int, in_base: int, out_base: int):
-        lay = plan.layer
-        self.plan = plan
-        self.H, self.W, self.Ho, self.Wo = lay.in_h, lay.in_w, lay.out_h, lay.out_w
-        self.s, self.p = lay.stride, lay.padding
-        self.batch = batch
-        self.n_ib, self.n_ob, self.P = plan.n_ib, plan.n_ob, plan.passes
-        self.igb, self.ogb = plan.in_group_bytes, plan.out_group_bytes
+    stream: str
+    owner: int  # layer index
+    posted: int
+    start: int
+    end: int
+    address: int
+    nbytes: int
+
+
+# --- geometry, from the rules note, written out plainly ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """One core layer as the machine sees it (rules sections 2-4)."""
+
+    H: int
+    W: int
+    Ho: int  # the conv's output (before a fused pool)
+    Wo: int
+    k: int
+    s: int
+    p: int
+    g: int
+    n_ib: int
+    n_ob: int
+    d: int
+    steps: int
+    P: int  # bit-serial passes
+    wob: int  # weight bytes of one ob batch
+    m: int  # ob batches per tile
+    T: int  # tiles
+    strips: tuple[tuple[int, int], ...]
+    in_group: int
+    out_group: int
+    # fused pool: kernel, stride, padding, pooled map (0 when none)
+    kp: int = 0
+    sp: int = 0
+    pp: int = 0
+    Hp: int = 0
+    Wp: int = 0
+
+    @property
+    def pooled(self) -> bool:
+        return self.kp > 0
+
+    @property
+    def out_hw(self) -> tuple[int, int]:
+        """The map the layer writes: pooled when a pool is fused."""
+        return (self.Hp, self.Wp) if self.pooled else (self.Ho, self.Wo)
+
+
+def fetched_rows(H: int, Ho: int, k: int, s: int, p: int) -> list[int]:
+    """Input rows some output row reads, in increasing order (rules section 6)."""
+    rows = set()
+    for y in range(Ho):
+        for r in range(s * y - p, s * y - p + k):
+            if 0 <= r < H:
+                rows.add(r)
+    return sorted(rows)
+
+
+def fetched_columns(W: int, x0: int, x1: int, k: int, s: int, p: int) -> tuple[int, int]:
+    """First and last input column the output columns x0..x1 read (rules section 3)."""
+    return max(0, s * x0 - p), min(W - 1, s * x1 - p + k - 1)
+
+
+def greedy_strips(
+    W: int, Wo: int, k: int, s: int, p: int, px_bytes: int, slot: int
+) -> tuple[tuple[int, int], ...] | None:
+    """Column strips, widest first from the left (rules section 3); None if one column is too
+    wide for a slot."""
+    out = []
+    x0 = 0
+    while x0 < Wo:
+        x1 = x0 - 1
+        while x1 + 1 < Wo:
+            lo, hi = fetched_columns(W, x0, x1 + 1, k, s, p)
+            if (hi - lo + 1) * px_bytes > slot:
+                break
+            x1 += 1
+        if x1 < x0:
+            return None
+        out.append((x0, x1))
+        x0 = x1 + 1
+    return tuple(out)
+
+
+def pool_emitters(Ho: int, Wo: int, kp: int, sp: int, pp: int, Hp: int, Wp: int) -> list[int]:
+    """For each pooled pixel of one image (raster order), the conv pixel (raster index) that
+    emits it: the running maximum of the windows' completing conv pixels (rules section 4)."""
+    out = []
+    run = -1
+    for py in range(Hp):
+        for px in range(Wp):
+            cy = min(Ho - 1, py * sp - pp + kp - 1)
+            cx = min(Wo - 1, px * sp - pp + kp - 1)
+            run = max(run, cy * Wo + cx)
+            out.append(run)
+    return out
+
+
+def pool_openers(Ho: int, Wo: int, kp: int, sp: int, pp: int, Hp: int, Wp: int) -> list[int]:
+    """For each pooled pixel of one image, its first conv pixel (the window's clipped top-left)."""
+    return [
+        max(0, py * sp - pp) * Wo + max(0, px * sp - pp) for py in range(Hp) for px in range(Wp)
+    ]
+
+
+def pool_needs(Ho: int, Wo: int, kp: int, sp: int, pp: int) -> tuple[int, int]:
+    """(most pooled pixels open at once, most pooled pixels one conv pixel emits), per image:
+    the pool buffer holds the first times m groups, the FIFO must take the second times m."""
+    Hp = (Ho + 2 * pp - kp) // sp + 1
+    Wp = (Wo + 2 * pp - kp) // sp + 1
+    em = pool_emitters(Ho, Wo, kp, sp, pp, Hp, Wp)
+    op = pool_openers(Ho, Wo, kp, sp, pp, Hp, Wp)
+    most_open = 0
+    for i in range(Ho * Wo):
+        n_open = sum(1 for f in op if f <= i) - sum(1 for e in em if e <= i)
+        most_open = max(most_open, n_open)
+    most_emitted = max(em.count(i) for i in range(Ho * Wo))
+    return most_open, most_emitted
+
+
+def core_geometry(plan: LayerPlan, hw: HwConfig) -> Geometry:
+    """The rules' geometry of a core layer, computed from the layer and the config; every figure
+    the placement also holds must agree with it (an AssertionError names the field)."""
+    lay = plan.layer
+    core = hw.core
+    if lay.type == "fc":
+        H = W = Ho = Wo = 1
+        c_in = lay.in_h * lay.in_w * lay.in_c
+        k, s, p, g = 1, 1, 0, 1
+    else:
+        H, W, c_in = lay.in_shape
+        Ho, Wo = (H + 2 * lay.padding - lay.kernel) // lay.stride + 1, (
+            W + 2 * lay.padding - lay.kernel
+        ) // lay.stride + 1
+        k, s, p, g = lay.kernel, lay.stride, lay.padding, lay.groups
+    n_ib = _cdiv(c_in // g, core.ic_batch)
+    n_ob = _cdiv(lay.out_c // g, core.oc_batch)
+    d = _cdiv(k, 3)
+    packed = core.pack_1x1 and k == 1
+    steps = _cdiv(n_ib, 9) if packed else n_ib
+    P = _cdiv(lay.in_bits, core.feature_bits) * _cdiv(lay.weight_bits, core.weight_bits)
+    wob = 9 * d * d * steps * core.ic_batch * core.oc_batch * lay.weight_bits // 8
+    in_group = core.ic_batch * lay.in_bits // 8
+    out_group = core.oc_batch * lay.out_bits // 8
+    m, T = n_ob, 1
+    if hw.weight_buffer.tiling and n_ob * wob > hw.weight_buffer.bank_bytes:
+        m = hw.weight_buffer.bank_bytes // wob
+        assert m > 0, f"{lay.name}: placed on the core with one ob batch over a bank"
+        T = _cdiv(n_ob, m)
+    strips: tuple[tuple[int, int], ...] | None = ((0, Wo - 1),)
+    if hw.line_buffer.column_strips and W * n_ib * in_group > hw.line_buffer.row_bytes:
+        strips = greedy_strips(W, Wo, k, s, p, n_ib * in_group, hw.line_buffer.row_bytes)
+        assert strips is not None, f"{lay.name}: placed on the core with no strip fitting"
+    pool = {}
+    if plan.pool is not None:
+        kp, sp, pp = plan.pool.kernel, plan.pool.stride, plan.pool.padding
+        pool = dict(
+            kp=kp, sp=sp, pp=pp,
+            Hp=(Ho + 2 * pp - kp) // sp + 1, Wp=(Wo + 2 * pp - kp) // sp + 1,
+        )  # fmt: skip
+    geo = Geometry(
+        H=H, W=W, Ho=Ho, Wo=Wo, k=k, s=s, p=p, g=g, n_ib=n_ib, n_ob=n_ob, d=d, steps=steps, P=P,
+        wob=wob, m=m, T=T, strips=strips, in_group=in_group, out_group=out_group, **pool,
+    )  # fmt: skip
+    oh, ow = geo.out_hw
+    mine = {
+        "in_h": H, "in_w": W, "out_h": Ho, "out_w": Wo, "kernel": k, "stride": s, "padding": p,
+        "groups": g, "n_ib": n_ib, "n_ob": n_ob, "passes": P, "sub_kernels": d * d,
+        "packed": packed, "steps": steps, "ob_weight_bytes": wob, "tile_obs": m, "tiles": T,
+        "strips": strips, "in_group_bytes": in_group, "out_group_bytes": out_group,
+        "weight_bytes": g * n_ob * wob, "in_bytes": H * W * g * n_ib * in_group,
+        "out_bytes": oh * ow * g * n_ob * out_group,
+    }  # fmt: skip
+    for name, value in mine.items():
+        assert getattr(plan, name) == value, (
+            f"{lay.name}: placement's {name} {getattr(plan, name)} != rules' {value}"
+        )
+    if geo.pooled:
+        assert (plan.pool.out_h, plan.pool.out_w) == (oh, ow), lay.name
+    return geo
+
+
+# --- one pass of a core layer ------------------------------------------------------------------
+
+
+class _Pass:
+    """Pass (group j, tile t, strip x0..x1) of a core layer: its plan and per-cycle state."""
+
+    def __init__(
+        self, li: int, geo: Geometry, j: int, t: int, x0: int, x1: int, batch: int,
+        hw: HwConfig, in_base: int, out_base: int, wset: int,
+    ) -> None:  # fmt: skip
+        H, W, Ho, Wo = geo.H, geo.W, geo.Ho, geo.Wo
+        k, s, p, n_ib = geo.k, geo.s, geo.p, geo.n_ib
+        self.li = li
+        self.wset = wset
         self.rows = hw.line_buffer.rows
         self.cap = hw.output_fifo.groups
         self.lat = hw.core.pipeline_latency_cycles
-        self.Gi = max(1, hw.axi.grant_bytes // self.igb)
-        self.Go = max(1, hw.axi.grant_bytes // self.ogb)
-        # columns some output reads: the last is the right column of the last output's window
-        self.cols_read = min(self.W, self.s * (self.Wo - 1) - self.p + 3)
-        self.row_groups = self.cols_read * self.n_ib  # groups fetched per row
-        self.cpr = _cdiv(self.row_groups, self.Gi)
-        # rows some output reads: the last is the bottom row of the last output row's window
-        self.rows_read = min(self.H, self.s * (self.Ho - 1) - self.p + 3)
-        self.n_chunks = batch * self.rows_read * self.cpr
-        self.n_px = batch * self.Ho * self.Wo
-        self.n_groups = self.n_px * self.n_ob
-        self.cpp = self.n_ob * self.n_ib * self.P
-        self.in_base, self.out_base = in_base, out_base
+        ob_lo = t * geo.m
+        self.m = min(geo.n_ob, ob_lo + geo.m) - ob_lo
+        self.step = geo.d * geo.d * geo.steps * geo.P
+        self.cpp = self.m * self.step
+        nx = x1 - x0 + 1
+        self.n_px = batch * Ho * nx
+
+        # reader: fetched rows, columns c_lo..c_hi, segments, chunks (rules section 6)
+        rows_img = fetched_rows(H, Ho, k, s, p)
+        rpi = len(rows_img)
+        c_lo, c_hi = fetched_columns(W, x0, x1, k, s, p)
+        gi = max(1, hw.axi.grant_bytes // geo.in_group)
+        px_in = geo.g * n_ib * geo.in_group
+        slice_off = j * n_ib * geo.in_group
+        chunks: list[tuple[int, int, int, int]] = []  # (address, bytes, fetched row R, last col)
+        last_chunk: dict[tuple[int, int], int] = {}  # (R, column) -> chunk with its last group
+        for b in range(batch):
+            for ir, r in enumerate(rows_img):
+                R = b * rpi + ir
+                if geo.g == 1:  # one segment: the row's columns c_lo..c_hi
+                    seg = in_base + ((b * H + r) * W + c_lo) * px_in
+                    n = (c_hi - c_lo + 1) * n_ib
+                    first = len(chunks)
+                    for g0 in range(0, n, gi):
+                        g1 = min(n, g0 + gi)
+                        col = c_lo + (g1 - 1) // n_ib
+                        chunks.append((seg + g0 * geo.in_group, (g1 - g0) * geo.in_group, R, col))
+                    for c in range(c_lo, c_hi + 1):
+                        last_chunk[(R, c)] = first + ((c - c_lo) * n_ib + n_ib - 1) // gi
+                else:  # one segment per column: the pixel's slice of group j
+                    for c in range(c_lo, c_hi + 1):
+                        seg = in_base + ((b * H + r) * W + c) * px_in + slice_off
+                        for g0 in range(0, n_ib, gi):
+                            g1 = min(n_ib, g0 + gi)
+                            chunks.append(
+                                (seg + g0 * geo.in_group, (g1 - g0) * geo.in_group, R, c)
+                            )
+                        last_chunk[(R, c)] = len(chunks) - 1
+        self.chunks = chunks
+        self.n_chunks = len(chunks)
+        # a chunk of fetched row R >= rows overwrites fetched row R - rows: the output pixel
+        # that last reads (that row, the chunk's last column) must have finished
+        self.free_px = []
+        for _, _, R, c in chunks:
+            if R < self.rows:
+                self.free_px.append(-1)
+                continue
+            b, ir = divmod(R - self.rows, rpi)
+            r = rows_img[ir]
+            y = min(Ho - 1, (r + p) // s)
+            x = min(x1, (c + p) // s)
+            self.free_px.append((b * Ho + y) * nx + (x - x0))
+        # output pixel i's window is usable once the chunk with the last group of its
+        # bottom-right stored pixel has completed
+        self.window_chunk = []
+        for i in range(self.n_px):
+            b, rem = divmod(i, Ho * nx)
+            y, xi = divmod(rem, nx)
+            rr = min(H - 1, s * y - p + k - 1)
+            cc = min(c_hi, s * (x0 + xi) - p + k - 1)
+            self.window_chunk.append(last_chunk[(b * rpi + rows_img.index(rr), cc)])
+
+        # output pixels, FIFO reservations, write segments (rules sections 4, 5)
+        oh, ow = geo.out_hw
+        out_px: list[tuple[int, int, int]] = []
+        if geo.pooled:
+            em = pool_emitters(Ho, Wo, geo.kp, geo.sp, geo.pp, geo.Hp, geo.Wp)
+            self.q = [0] * self.n_px
+            for b in range(batch):
+                for o, e in enumerate(em):
+                    self.q[b * Ho * Wo + e] += 1
+                    out_px.append((b, o // ow, o % ow))
+            row_w = ow
+        else:
+            self.q = [1] * self.n_px
+            out_px = [(b, y, x) for b in range(batch) for y in range(Ho) for x in range(x0, x1 + 1)]
+            row_w = nx
+        px_out = geo.g * geo.n_ob * geo.out_group
+        self.ogb = geo.out_group
+        self.out_addr = [
+            out_base + ((b * oh + y) * ow + x) * px_out + (j * geo.n_ob + ob_lo) * geo.out_group
+            for b, y, x in out_px
+        ]
+        self.n_groups = len(out_px) * self.m
+        self.seg = row_w * self.m if geo.T == 1 and geo.g == 1 else self.m
+        self.go = max(1, hw.axi.grant_bytes // geo.out_group)
+        self.full = self.cap - max(self.q) * self.m + 1  # the pass's largest reservation
+        self.pooled = geo.pooled
+
         # state
+        self.start = -1
+        self.end = -1
         self.chunks_done = 0
         self.next_chunk = 0
         self.px_next = 0
         self.px_end = [-1] * self.n_px
         self.cur_end = -1  # end of the pixel in progress
+        self.last_end = -1  # end of the last pixel, once it has started
         self.taken = 0  # FIFO groups reserved (pipeline + FIFO), released on write completion
         self.arrivals: dict[int, int] = {}  # time -> groups entering the FIFO then
         self.arrived = 0  # groups in the FIFO, not yet handed to a write grant
         self.written = 0  # groups handed to write grants (completed or in flight)
-        self.completed_writes = 0
-
-    # --- geometry, written out plainly
-    def window_last_chunk(self, i: int) -> int:
-        b, rem = divmod(i, self.Ho * self.Wo)
-        y, x = divmod(rem, self.Wo)
-        r = min(self.H - 1, self.s * y - self.p + 2)
-        c = min(self.W - 1, self.s * x - self.p + 2)
-        return (b * self.rows_read + r) * self.cpr + (c * self.n_ib + self.n_ib - 1) // self.Gi
-
-    def chunk_range(self, k: int) -> tuple[int, int, int]:
-        row, j = divmod(k, self.cpr)
-        g0 = j * self.Gi
-        g1 = min(g0 + self.Gi, self.row_groups)
-        return row, g0, g1
-
-    def freeing_pixel(self, k: int) -> int:
-        row, g0, g1 = self.chunk_range(k)
-        prev = row - self.rows
-        if prev < 0:
-            return -1
-        b, r = divmod(prev, self.rows_read)
-        c = (g1 - 1) // self.n_ib
-        y = min(self.Ho - 1, (r + self.p) // self.s)
-        x = min(self.Wo - 1, (c + self.p) // self.s)
-        return (b * self.Ho + y) * self.Wo + x
+        self.completed = 0
 
 
-def _addresses(placement: Placement) -> tuple[dict[str, int], dict[str, int]]:
+def _addresses(
+    placement: Placement, geos: dict[int, Geometry]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """DDR bases (rules section 8): features from feature_base (the input first), weights from
+    weight_base, one block per core layer, each rounded up to align_bytes."""
     hw = placement.hw
     net = placement.network
     al = hw.memory.align_bytes
@@ -109,48 +372,97 @@ def _addresses(placement: Placement) -> tuple[dict[str, int], dict[str, int]]:
     feat = {INPUT: hw.memory.feature_base}
     first = placement.plans[0]
     h, w, c = net.input_shape
-    nin = first.in_bytes if first.where == "core" else 0
+    nin = 0
+    if first.where == "core":
+        f = geos[first.index]
+        nin = f.H * f.W * f.g * f.n_ib * f.in_group
     nin = max(nin, _cdiv(h * w * c * net.input_bits, 8)) * batch
     nxt = hw.memory.feature_base + _cdiv(nin, al) * al
     wts = {}
     wn = hw.memory.weight_base
     for p in placement.plans:
+        if p.where == "fused":
+            feat[p.name] = feat[p.fused_into]
+            continue
         feat[p.name] = nxt
-        nxt += _cdiv(max(p.out_bytes, 1) * batch, al) * al
         if p.where == "core":
+            g = geos[p.index]
+            oh, ow = g.out_hw
+            out_bytes = oh * ow * g.g * g.n_ob * g.out_group
             wts[p.name] = wn
-            wn += _cdiv(p.weight_bytes, al) * al
+            wn += _cdiv(g.g * g.n_ob * g.wob, al) * al
+        else:
+            out_bytes = p.out_bytes
+        nxt += _cdiv(max(out_bytes, 1) * batch, al) * al
     return feat, wts
 
 
-def reference_run(placement: Placement, ddr: object, max_cycles: int = 5_000_000) -> list[RefLayer]:
-    """Run the network cycle by cycle; return per-layer start/end/busy/stalls."""
+def reference_run(
+    placement: Placement,
+    ddr: object,
+    max_cycles: int = 5_000_000,
+    grants: list[RefGrant] | None = None,
+) -> list[RefLayer]:
+    """Run the network cycle by cycle; return per-layer start/end/busy/stalls/bytes.
+
+    ``grants``, if given, receives every grant in the order the arbiter served them.
+    """
     hw = placement.hw
     batch = placement.network.batch
-    feat, wts = _addresses(placement)
     plans = list(placement.plans)
+    assert all(p.where != "rejected" for p in plans), "the reference runs placeable networks"
+    geos = {p.index: core_geometry(p, hw) for p in plans if p.where == "core"}
+    feat, wts = _addresses(placement, geos)
     out = [RefLayer(p.name, p.where) for p in plans]
-    cores: dict[int, _Core] = {}
-    core_order = [p.index for p in plans if p.where == "core"]
+
+    # passes (group j outer, tile t, strip inner) and weight sets (one per (layer, j, t))
+    passes: dict[int, list[_Pass]] = {}
+    wsets: list[tuple[int, int, int]] = []  # (layer, address, bytes)
+    wset_last: list[_Pass] = []  # the last pass computing from each set
     for p in plans:
-        if p.where == "core":
-            cores[p.index] = _Core(p, hw, batch, feat[p.layer.inputs[0]], feat[p.name])
-    # weight loader state
-    wl_layer = 0  # position in core_order
+        if p.where != "core":
+            continue
+        geo = geos[p.index]
+        lst = []
+        for j in range(geo.g):
+            for t in range(geo.T):
+                m_t = min(geo.n_ob, (t + 1) * geo.m) - t * geo.m
+                wsets.append((p.index, wts[p.name] + (j * geo.n_ob + t * geo.m) * geo.wob,
+                              m_t * geo.wob))  # fmt: skip
+                for x0, x1 in geo.strips:
+                    lst.append(_Pass(
+                        p.index, geo, j, t, x0, x1, batch, hw, feat[p.layer.inputs[0]],
+                        feat[p.name], len(wsets) - 1,
+                    ))  # fmt: skip
+                wset_last.append(lst[-1])
+        passes[p.index] = lst
+    weights_ready = [False] * len(wsets)
+    wl_set = 0  # the set the loader is on
     wl_offset = 0
-    weights_ready = {i: False for i in core_order}
+
     # port
     n_streams = len(STREAMS)
     sid = {s: i for i, s in enumerate(STREAMS)}
+    f_s, o_s, w_s = sid["features"], sid["outputs"], sid["weights"]
     waiting: list[tuple | None] = [None] * n_streams
     outstanding = [False] * n_streams
     grant: tuple | None = None  # (end, stream, payload)
     rr = 0
     prio = [sid[s] for s in hw.axi.priority]
     cur = 0  # current layer index
-    out[0].start = 0
-    if plans[0].where == "host":
-        out[0].end = plans[0].host_cycles * batch
+    cur_pass = 0  # its pass
+
+    def enter(li: int, t: int) -> None:
+        out[li].start = t
+        where = plans[li].where
+        if where == "host":
+            out[li].end = t + plans[li].host_cycles * batch
+        elif where == "fused":
+            out[li].end = t
+        else:
+            passes[li][0].start = t
+
+    enter(0, 0)
     t = 0
     while True:
         if t > max_cycles:
@@ -160,99 +472,106 @@ def reference_run(placement: Placement, ddr: object, max_cycles: int = 5_000_000
             _, s, payload = grant
             grant = None
             outstanding[s] = False
-            if s == sid["features"]:
-                cores[payload].chunks_done += 1
-            elif s == sid["outputs"]:
-                li, n = payload
-                cores[li].taken -= n
-                cores[li].completed_writes += n
-                if cores[li].completed_writes == cores[li].n_groups:
-                    out[li].end = t
+            if s == f_s:
+                payload.chunks_done += 1
+            elif s == o_s:
+                ps, n = payload
+                ps.taken -= n
+                ps.completed += n
+                if ps.completed == ps.n_groups:
+                    ps.end = t
             else:
-                li, last = payload
+                n_set, last = payload
                 if last:
-                    weights_ready[li] = True
-        # 2. layer transitions
-        while cur < len(plans) and out[cur].end != -1 and out[cur].end <= t:
+                    weights_ready[n_set] = True
+        # 2. pass and layer transitions
+        while cur < len(plans):
+            if plans[cur].where == "core":
+                ps = passes[cur][cur_pass]
+                if ps.end == -1:
+                    break
+                if cur_pass + 1 < len(passes[cur]):
+                    cur_pass += 1
+                    passes[cur][cur_pass].start = t
+                    break
+                out[cur].end = t
+            elif out[cur].end > t:
+                break
             cur += 1
+            cur_pass = 0
             if cur < len(plans):
-                out[cur].start = t
-                if plans[cur].where == "host":
-                    out[cur].end = t + plans[cur].host_cycles * batch
+                enter(cur, t)
         if cur >= len(plans):
             break
-        # 3. PE array
+        # 3.-5. the current pass's PE array, FIFO, reader and writer
         if plans[cur].where == "core":
-            c = cores[cur]
+            c = passes[cur][cur_pass]
             rl = out[cur]
             if c.cur_end == t:
                 c.px_end[c.px_next - 1] = t
                 c.cur_end = -1
             if c.cur_end == -1 and c.px_next < c.n_px:
                 i = c.px_next
-                if not weights_ready[cur]:
+                need = c.q[i] * c.m
+                if not weights_ready[c.wset]:
                     rl.stalls["weights"] += 1
-                elif c.chunks_done <= c.window_last_chunk(i):
+                elif c.chunks_done <= c.window_chunk[i]:
                     rl.stalls["input"] += 1
-                elif c.taken + c.n_ob > c.cap:
+                elif need and c.taken + need > c.cap:
                     rl.stalls["output"] += 1
                 else:
-                    c.taken += c.n_ob
-                    step = c.n_ib * c.P
-                    for ob in range(c.n_ob):
-                        at = t + (ob + 1) * step + c.lat
-                        c.arrivals[at] = c.arrivals.get(at, 0) + 1
+                    c.taken += need
+                    if not c.pooled:
+                        for ob in range(c.m):
+                            at = t + (ob + 1) * c.step + c.lat
+                            c.arrivals[at] = c.arrivals.get(at, 0) + 1
+                    elif need:
+                        at = t + c.cpp + c.lat
+                        c.arrivals[at] = c.arrivals.get(at, 0) + need
                     c.cur_end = t + c.cpp
                     c.px_next += 1
                     if c.px_next == c.n_px:
-                        rl.last_pe_end = c.cur_end
+                        c.last_end = c.cur_end
             if c.cur_end != -1:
                 rl.busy += 1
             # 4. groups entering the FIFO
             c.arrived += c.arrivals.pop(t, 0)
             # 5a. reader
-            f = sid["features"]
-            if not outstanding[f] and c.next_chunk < c.n_chunks:
+            if not outstanding[f_s] and c.next_chunk < c.n_chunks:
                 k = c.next_chunk
-                j = c.freeing_pixel(k)
+                j = c.free_px[k]
                 if j < 0 or (c.px_end[j] != -1 and c.px_end[j] <= t):
-                    row, g0, g1 = c.chunk_range(k)
-                    b, r = divmod(row, c.rows_read)
-                    addr = c.in_base + ((b * c.H + r) * c.W * c.n_ib + g0) * c.igb
-                    waiting[f] = (addr, (g1 - g0) * c.igb, False, cur)
-                    outstanding[f] = True
+                    addr, nbytes, _, _ = c.chunks[k]
+                    waiting[f_s] = (addr, nbytes, False, c, t)
+                    outstanding[f_s] = True
                     c.next_chunk += 1
             # 5b. writer
-            o = sid["outputs"]
-            if not outstanding[o] and c.written < c.n_groups:
+            if not outstanding[o_s] and c.written < c.n_groups:
                 g = c.written
-                row_end = (g // (c.Wo * c.n_ob) + 1) * (c.Wo * c.n_ob)
-                k = min(c.Go, row_end - g)
-                m = min(k, c.cap - c.n_ob + 1)
-                if c.arrived >= m:
+                k = min(c.go, (g // c.seg + 1) * c.seg - g)
+                mm = min(k, c.full)
+                if c.arrived >= mm:
                     n = min(c.arrived, k)
                     c.arrived -= n
                     c.written += n
-                    waiting[o] = (c.out_base + g * c.ogb, n * c.ogb, True, (cur, n))
-                    outstanding[o] = True
-        # 5c. weight loader (works ahead across layers)
-        w = sid["weights"]
-        if not outstanding[w] and wl_layer < len(core_order):
-            li = core_order[wl_layer]
+                    addr = c.out_addr[g // c.m] + (g % c.m) * c.ogb
+                    waiting[o_s] = (addr, n * c.ogb, True, (c, n), t)
+                    outstanding[o_s] = True
+        # 5c. weight loader (works ahead across passes and layers)
+        if not outstanding[w_s] and wl_set < len(wsets):
             ok = True
-            if wl_layer >= 2:
-                prev = core_order[wl_layer - 2]
-                pe = out[prev].last_pe_end
-                ok = pe != -1 and pe <= t and cores[prev].px_next == cores[prev].n_px
+            if wl_set >= 2:
+                lp = wset_last[wl_set - 2]
+                ok = lp.px_next == lp.n_px and lp.last_end <= t
             if ok:
-                total = cores[li].plan.weight_bytes
+                li, base, total = wsets[wl_set]
                 n = min(hw.axi.grant_bytes, total - wl_offset)
                 last = wl_offset + n == total
-                waiting[w] = (wts[cores[li].plan.name] + wl_offset, n, False, (li, last))
-                outstanding[w] = True
+                waiting[w_s] = (base + wl_offset, n, False, (wl_set, last), t)
+                outstanding[w_s] = True
                 wl_offset += n
                 if last:
-                    wl_layer += 1
+                    wl_set += 1
                     wl_offset = 0
         # 6. arbiter
         if grant is None and any(x is not None for x in waiting):
@@ -265,11 +584,22 @@ def reference_run(placement: Placement, ddr: object, max_cycles: int = 5_000_000
                     if waiting[(rr + k) % n_streams] is not None
                 )
                 rr = (pick + 1) % n_streams
-            addr, nbytes, is_write, payload = waiting[pick]
+            addr, nbytes, is_write, payload, posted = waiting[pick]
             waiting[pick] = None
             lat = hw.axi.latency_cycles
             end = ddr.access(t + lat, addr, nbytes, is_write)  # type: ignore[attr-defined]
             end = max(int(end), t + lat + _cdiv(nbytes, hw.axi.bytes_per_cycle))
             grant = (end, pick, payload)
+            if pick == f_s:
+                owner = payload.li
+                out[owner].bytes_features += nbytes
+            elif pick == o_s:
+                owner = payload[0].li
+                out[owner].bytes_written += nbytes
+            else:
+                owner = wsets[payload[0]][0]
+                out[owner].bytes_weights += nbytes
+            if grants is not None:
+                grants.append(RefGrant(STREAMS[pick], owner, posted, t, end, addr, nbytes))
         t += 1
     return out
