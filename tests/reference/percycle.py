@@ -359,6 +359,14 @@ class _Pass:
         self.written = 0  # groups handed to write grants (completed or in flight)
         self.completed = 0
 
+    def done(self, t: int) -> bool:
+        """Whether the pass is over at ``t``: every write completed, and the PE past its last
+        pixel. The rules end a pass at its last write; with a fused pool whose windows leave
+        the last conv rows or columns out, those pixels emit nothing and may still be computing
+        (or waiting for input) then. We read the rules as: the pass's PE (one array) finishes
+        its pixels before the next pass starts."""
+        return self.completed == self.n_groups and self.px_next == self.n_px and self.last_end <= t
+
 
 def _addresses(
     placement: Placement, geos: dict[int, Geometry]
@@ -478,8 +486,6 @@ def reference_run(
                 ps, n = payload
                 ps.taken -= n
                 ps.completed += n
-                if ps.completed == ps.n_groups:
-                    ps.end = t
             else:
                 n_set, last = payload
                 if last:
@@ -487,9 +493,13 @@ def reference_run(
         # 2. pass and layer transitions
         while cur < len(plans):
             if plans[cur].where == "core":
+                # a pass ends when its last write has completed and its PE has finished its
+                # last conv pixel (a fused pool may leave the last conv pixels emitting
+                # nothing, so the writer can finish first; see _pass_done)
                 ps = passes[cur][cur_pass]
-                if ps.end == -1:
+                if not ps.done(t):
                     break
+                ps.end = t
                 if cur_pass + 1 < len(passes[cur]):
                     cur_pass += 1
                     passes[cur][cur_pass].start = t
