@@ -6,6 +6,8 @@
   :class:`~accelsim.hw.channels.PassChannels` made here.
 - Layer L starts when layer L-1's last write grant completes (layer 0 at cycle 0) and ends when
   its own last write completes; each pass starts when the previous one's last write completes.
+  (A pass also waits for its PE's last pixel: with a fused pool the last conv pixels may emit
+  nothing and finish after the last write.)
   Host layers (spec section 5) take their modelled time on the timeline; their DDR traffic goes
   through the ARM's own port and is counted, not arbitrated. A pool fused into the conv before
   it (spec 7.1) takes no time of its own.
@@ -86,6 +88,16 @@ def run_machine(
                     env.process(feature_reader(env, ch, port))
                     env.process(pe_array(env, ch, fifo))
                     yield env.process(writer(env, ch, port, latency))
+                    # A fused pool may leave the last conv pixels out of every window: they
+                    # emit nothing, so the last write can complete before the PE (and the
+                    # reader feeding it) is done. The pass ends when both are.
+                    wait = ch.until_scheduled(ch.layout.n_px - 1)
+                    if wait is not None:
+                        yield wait
+                    t_pe = int(ch.px_end[-1])
+                    if t_pe > env.now:
+                        yield env.timeout(t_pe - env.now)
+                    ch.end = env.now
             spans[p.index] = (start, env.now)
 
     env.process(weight_loader(env, sets, port))
