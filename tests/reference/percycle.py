@@ -11,12 +11,13 @@ The geometry is checked against the placement's figures (:func:`core_geometry`).
 
 Within a cycle ``t``, in this order:
 
-1. the grant ending at ``t`` completes (data usable, FIFO groups released, weights in);
-2. a pass whose last write completed ends: the layer's next pass starts at ``t``, or the layer
-   ends and the next layer starts at ``t`` (host layers take their modelled time, a fused pool
-   none);
-3. the PE array: a pixel ending at ``t`` is done; if idle, the next pixel starts if weights,
-   input and FIFO space are there, otherwise the cycle is a stall charged to the first missing;
+1. the grant ending at ``t`` completes (data usable, FIFO groups released, weights in), and
+   the pixel ending at ``t`` is done;
+2. a pass whose last write has completed and whose PE is past its last pixel ends: the layer's
+   next pass starts at ``t``, or the layer ends and the next layer starts at ``t`` (a host
+   layer takes its modelled time, a fused pool none);
+3. the PE array: if idle, the next pixel starts if weights, input and FIFO space are there,
+   otherwise the cycle is a stall charged to the first missing;
 4. post-processed groups due at ``t`` enter the FIFO;
 5. reader, writer and weight loader post a request if they have none and their condition holds;
 6. the arbiter picks a waiting request if the port is free.
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 
 from accelsim.config.schema import STREAMS, HwConfig
 from accelsim.mapping import LayerPlan, Placement
-from accelsim.network.model import INPUT
+from accelsim.network.model import INPUT, Layer, Network
 
 
 def _cdiv(a: int, b: int) -> int:
@@ -59,6 +60,14 @@ class RefGrant:
     end: int
     address: int
     nbytes: int
+
+
+# occupancies (spec section 4), kept per cycle as a list indexed by these
+OCCUPANCIES = (
+    "line_buffer_bytes", "output_fifo_groups", "pool_buffer_bytes", "weight_bank0_bytes",
+    "weight_bank1_bytes", "weight_bank0_state", "weight_bank1_state", "ddr_waiting_requests",
+)  # fmt: skip
+LB, FIFO, POOL, BANK_BYTES, BANK_STATE, QUEUE = 0, 1, 2, 3, 5, 7
 
 
 # --- geometry, from the rules note, written out plainly ---------------------------------------
@@ -176,10 +185,10 @@ def pool_needs(Ho: int, Wo: int, kp: int, sp: int, pp: int) -> tuple[int, int]:
     return most_open, most_emitted
 
 
-def core_geometry(plan: LayerPlan, hw: HwConfig) -> Geometry:
-    """The rules' geometry of a core layer, computed from the layer and the config; every figure
-    the placement also holds must agree with it (an AssertionError names the field)."""
-    lay = plan.layer
+def layer_geometry(lay: Layer, hw: HwConfig, pool: Layer | None = None) -> Geometry:
+    """The rules' geometry of a conv or fc layer on ``hw`` (sections 2-3), ``pool`` fused.
+    Where the layer breaks a limit: ``m`` 0 (one ob batch over a bank), ``strips`` None (no
+    strip of one output column fits a slot)."""
     core = hw.core
     if lay.type == "fc":
         H = W = Ho = Wo = 1
@@ -187,9 +196,10 @@ def core_geometry(plan: LayerPlan, hw: HwConfig) -> Geometry:
         k, s, p, g = 1, 1, 0, 1
     else:
         H, W, c_in = lay.in_shape
-        Ho, Wo = (H + 2 * lay.padding - lay.kernel) // lay.stride + 1, (
-            W + 2 * lay.padding - lay.kernel
-        ) // lay.stride + 1
+        Ho, Wo = (
+            (H + 2 * lay.padding - lay.kernel) // lay.stride + 1,
+            (W + 2 * lay.padding - lay.kernel) // lay.stride + 1,
+        )
         k, s, p, g = lay.kernel, lay.stride, lay.padding, lay.groups
     n_ib = _cdiv(c_in // g, core.ic_batch)
     n_ob = _cdiv(lay.out_c // g, core.oc_batch)
@@ -203,39 +213,114 @@ def core_geometry(plan: LayerPlan, hw: HwConfig) -> Geometry:
     m, T = n_ob, 1
     if hw.weight_buffer.tiling and n_ob * wob > hw.weight_buffer.bank_bytes:
         m = hw.weight_buffer.bank_bytes // wob
-        assert m > 0, f"{lay.name}: placed on the core with one ob batch over a bank"
-        T = _cdiv(n_ob, m)
+        T = _cdiv(n_ob, m) if m else 0
     strips: tuple[tuple[int, int], ...] | None = ((0, Wo - 1),)
     if hw.line_buffer.column_strips and W * n_ib * in_group > hw.line_buffer.row_bytes:
         strips = greedy_strips(W, Wo, k, s, p, n_ib * in_group, hw.line_buffer.row_bytes)
-        assert strips is not None, f"{lay.name}: placed on the core with no strip fitting"
-    pool = {}
-    if plan.pool is not None:
-        kp, sp, pp = plan.pool.kernel, plan.pool.stride, plan.pool.padding
-        pool = dict(
+    shape = {}
+    if pool is not None:
+        kp, sp, pp = pool.kernel, pool.stride, pool.padding
+        shape = dict(
             kp=kp, sp=sp, pp=pp,
             Hp=(Ho + 2 * pp - kp) // sp + 1, Wp=(Wo + 2 * pp - kp) // sp + 1,
         )  # fmt: skip
-    geo = Geometry(
+    return Geometry(
         H=H, W=W, Ho=Ho, Wo=Wo, k=k, s=s, p=p, g=g, n_ib=n_ib, n_ob=n_ob, d=d, steps=steps, P=P,
-        wob=wob, m=m, T=T, strips=strips, in_group=in_group, out_group=out_group, **pool,
+        wob=wob, m=m, T=T, strips=strips, in_group=in_group, out_group=out_group, **shape,
     )  # fmt: skip
+
+
+def core_geometry(plan: LayerPlan, hw: HwConfig, network: Network) -> Geometry:
+    """The rules' geometry of a core layer, computed from the layer and the config; every figure
+    the placement also holds must agree with it (an AssertionError names the field)."""
+    lay = plan.layer
+    pool = network.layers[plan.pool.index] if plan.pool is not None else None
+    geo = layer_geometry(lay, hw, pool)
+    assert geo.m > 0, f"{lay.name}: placed on the core with one ob batch over a bank"
+    assert geo.strips is not None, f"{lay.name}: placed on the core with no strip fitting"
     oh, ow = geo.out_hw
     mine = {
-        "in_h": H, "in_w": W, "out_h": Ho, "out_w": Wo, "kernel": k, "stride": s, "padding": p,
-        "groups": g, "n_ib": n_ib, "n_ob": n_ob, "passes": P, "sub_kernels": d * d,
-        "packed": packed, "steps": steps, "ob_weight_bytes": wob, "tile_obs": m, "tiles": T,
-        "strips": strips, "in_group_bytes": in_group, "out_group_bytes": out_group,
-        "weight_bytes": g * n_ob * wob, "in_bytes": H * W * g * n_ib * in_group,
-        "out_bytes": oh * ow * g * n_ob * out_group,
+        "in_h": geo.H, "in_w": geo.W, "out_h": geo.Ho, "out_w": geo.Wo, "kernel": geo.k,
+        "stride": geo.s, "padding": geo.p, "groups": geo.g, "n_ib": geo.n_ib, "n_ob": geo.n_ob,
+        "passes": geo.P, "sub_kernels": geo.d**2, "packed": hw.core.pack_1x1 and geo.k == 1,
+        "steps": geo.steps, "ob_weight_bytes": geo.wob, "tile_obs": geo.m, "tiles": geo.T,
+        "strips": geo.strips, "in_group_bytes": geo.in_group, "out_group_bytes": geo.out_group,
+        "weight_bytes": geo.g * geo.n_ob * geo.wob,
+        "in_bytes": geo.H * geo.W * geo.g * geo.n_ib * geo.in_group,
+        "out_bytes": oh * ow * geo.g * geo.n_ob * geo.out_group,
     }  # fmt: skip
     for name, value in mine.items():
         assert getattr(plan, name) == value, (
             f"{lay.name}: placement's {name} {getattr(plan, name)} != rules' {value}"
         )
     if geo.pooled:
-        assert (plan.pool.out_h, plan.pool.out_w) == (oh, ow), lay.name
+        assert pool is not None and pool.inputs == (lay.name,), lay.name
+        assert (plan.pool.out_h, plan.pool.out_w) == (oh, ow) == pool.out_shape[:2], lay.name
     return geo
+
+
+def expected_where(network: Network, hw: HwConfig) -> list[str]:
+    """Where the rules put each layer (sections 1 and 4): core, host, rejected or fused."""
+    core = hw.core
+    kd = core.kernel_decomposition
+    where = []
+    geos: dict[str, Geometry] = {}
+    for lay in network.layers:
+        if lay.type == "fc":
+            cand = kd
+        elif lay.type == "conv":
+            k, s, p = lay.kernel, lay.stride, lay.padding
+            if kd:
+                cand = k in (1, 3, 5, 7) and s in (1, 2) and 0 <= p <= k - 1
+            else:
+                cand = k == 3 and s in (1, 2) and p in (0, 1) and lay.groups == 1
+        else:
+            cand = False
+        if not cand or lay.out_bits > core.feature_bits:
+            where.append("host")
+            continue
+        geo = layer_geometry(lay, hw)
+        wide = not core.bit_serial and (
+            lay.in_bits > core.feature_bits or lay.weight_bits > core.weight_bits
+        )
+        rejected = (
+            wide
+            or hw.line_buffer.rows < geo.k
+            or geo.m == 0
+            or (geo.n_ob * geo.wob > hw.weight_buffer.bank_bytes and not hw.weight_buffer.tiling)
+            or geo.strips is None
+            or (geo.W * geo.n_ib * geo.in_group > hw.line_buffer.row_bytes
+                and not hw.line_buffer.column_strips)
+            or hw.output_fifo.groups < geo.m
+            or hw.axi.grant_bytes < max(geo.in_group, geo.out_group)
+        )  # fmt: skip
+        where.append("rejected" if rejected else "core")
+        geos[lay.name] = geo
+    if core.fused_pool:
+        readers: dict[str, int] = {}
+        for lay in network.layers:
+            for src in set(lay.inputs):
+                readers[src] = readers.get(src, 0) + 1
+        index = {lay.name: i for i, lay in enumerate(network.layers)}
+        for i, lay in enumerate(network.layers):
+            if lay.type != "maxpool" or len(lay.inputs) != 1 or lay.inputs[0] not in index:
+                continue
+            src = lay.inputs[0]
+            if where[index[src]] != "core" or readers[src] != 1 or lay.global_pool:
+                continue
+            kp, sp, pp = lay.kernel, lay.stride, lay.padding
+            if kp not in (2, 3) or sp not in (1, 2) or pp >= kp:
+                continue
+            geo = geos[src]
+            if geo.W * geo.n_ib * geo.in_group > hw.line_buffer.row_bytes:  # needs strips
+                continue
+            most_open, most_emitted = pool_needs(geo.Ho, geo.Wo, kp, sp, pp)
+            if most_open * geo.m * geo.out_group > core.pool_buffer_bytes:
+                continue
+            if most_emitted * geo.m > hw.output_fifo.groups:
+                continue
+            where[i] = "fused"
+    return where
 
 
 # --- one pass of a core layer ------------------------------------------------------------------
@@ -289,9 +374,7 @@ class _Pass:
                         seg = in_base + ((b * H + r) * W + c) * px_in + slice_off
                         for g0 in range(0, n_ib, gi):
                             g1 = min(n_ib, g0 + gi)
-                            chunks.append(
-                                (seg + g0 * geo.in_group, (g1 - g0) * geo.in_group, R, c)
-                            )
+                            chunks.append((seg + g0 * geo.in_group, (g1 - g0) * geo.in_group, R, c))
                         last_chunk[(R, c)] = len(chunks) - 1
         self.chunks = chunks
         self.n_chunks = len(chunks)
@@ -309,6 +392,16 @@ class _Pass:
             self.free_px.append((b * Ho + y) * nx + (x - x0))
         # output pixel i's window is usable once the chunk with the last group of its
         # bottom-right stored pixel has completed
+        # line-buffer occupancy: a stored pixel leaves (its n_ib groups at once) when its
+        # last chunk has come and the output pixel that frees it has finished
+        self.px_bytes = n_ib * geo.in_group
+        self.stored_by_chunk: list[list[int]] = [[] for _ in chunks]
+        for (R, c), kk in last_chunk.items():
+            b, ir = divmod(R, rpi)
+            y = min(Ho - 1, (rows_img[ir] + p) // s)
+            x = min(x1, (c + p) // s)
+            self.stored_by_chunk[kk].append((b * Ho + y) * nx + (x - x0))
+        self.lb_waiting = [0] * (batch * Ho * nx)  # arrived stored pixels each pixel frees
         self.window_chunk = []
         for i in range(self.n_px):
             b, rem = divmod(i, Ho * nx)
@@ -322,10 +415,13 @@ class _Pass:
         out_px: list[tuple[int, int, int]] = []
         if geo.pooled:
             em = pool_emitters(Ho, Wo, geo.kp, geo.sp, geo.pp, geo.Hp, geo.Wp)
+            op = pool_openers(Ho, Wo, geo.kp, geo.sp, geo.pp, geo.Hp, geo.Wp)
             self.q = [0] * self.n_px
+            self.opens = [0] * self.n_px  # pooled pixels each conv pixel opens
             for b in range(batch):
-                for o, e in enumerate(em):
+                for o, (e, f) in enumerate(zip(em, op, strict=True)):
                     self.q[b * Ho * Wo + e] += 1
+                    self.opens[b * Ho * Wo + f] += 1
                     out_px.append((b, o // ow, o % ow))
             row_w = ow
         else:
@@ -410,16 +506,22 @@ def reference_run(
     ddr: object,
     max_cycles: int = 5_000_000,
     grants: list[RefGrant] | None = None,
+    traces: dict[str, list[tuple[int, int]]] | None = None,
 ) -> list[RefLayer]:
     """Run the network cycle by cycle; return per-layer start/end/busy/stalls/bytes.
 
     ``grants``, if given, receives every grant in the order the arbiter served them.
+    ``traces``, if given, receives the occupancies of spec section 4 at the end of every cycle,
+    as ``(cycle, value)`` at each change (from ``(0, value at 0)``): ``line_buffer_bytes``,
+    ``output_fifo_groups``, ``pool_buffer_bytes``, ``weight_bank{0,1}_bytes``,
+    ``weight_bank{0,1}_state`` (0 free, 1 loading, 2 ready, 3 in use) and
+    ``ddr_waiting_requests``.
     """
     hw = placement.hw
     batch = placement.network.batch
     plans = list(placement.plans)
     assert all(p.where != "rejected" for p in plans), "the reference runs placeable networks"
-    geos = {p.index: core_geometry(p, hw) for p in plans if p.where == "core"}
+    geos = {p.index: core_geometry(p, hw, placement.network) for p in plans if p.where == "core"}
     feat, wts = _addresses(placement, geos)
     out = [RefLayer(p.name, p.where) for p in plans]
 
@@ -445,6 +547,17 @@ def reference_run(
                 wset_last.append(lst[-1])
         passes[p.index] = lst
     weights_ready = [False] * len(wsets)
+    wset_first = {}  # the first pass computing from each set
+    for lst in passes.values():
+        for ps in lst:
+            wset_first.setdefault(ps.wset, ps)
+    # occupancies (spec 4)
+    occ = [0] * len(OCCUPANCIES)
+    last_occ = [-1] * len(OCCUPANCIES)
+    pool_events: dict[int, int] = {}  # cycle -> pool-buffer bytes opened minus emitted
+    if traces is not None:
+        traces.clear()
+        traces.update({name: [] for name in OCCUPANCIES})
     wl_set = 0  # the set the loader is on
     wl_offset = 0
 
@@ -470,6 +583,15 @@ def reference_run(
         else:
             passes[li][0].start = t
 
+    def record(t: int) -> None:
+        """End of cycle ``t``: the occupancies."""
+        occ[POOL] += pool_events.pop(t, 0)
+        if traces is not None and occ != last_occ:
+            for i, name in enumerate(OCCUPANCIES):
+                if occ[i] != last_occ[i]:
+                    traces[name].append((t, occ[i]))
+            last_occ[:] = occ
+
     enter(0, 0)
     t = 0
     while True:
@@ -481,15 +603,37 @@ def reference_run(
             grant = None
             outstanding[s] = False
             if s == f_s:
-                payload.chunks_done += 1
+                ps, k = payload
+                ps.chunks_done += 1
+                occ[LB] += ps.chunks[k][1]
+                for j in ps.stored_by_chunk[k]:
+                    if ps.px_end[j] != -1 and ps.px_end[j] <= t:
+                        occ[LB] -= ps.px_bytes
+                    else:
+                        ps.lb_waiting[j] += 1
             elif s == o_s:
                 ps, n = payload
                 ps.taken -= n
                 ps.completed += n
+                occ[FIFO] -= n
             else:
-                n_set, last = payload
+                n_set, last, nbytes = payload
+                occ[BANK_BYTES + n_set % 2] += nbytes
                 if last:
                     weights_ready[n_set] = True
+                    occ[BANK_STATE + n_set % 2] += 1
+        # 1b. the current pass's pixel ending at t is done (before a pass may end at t)
+        if cur < len(plans) and plans[cur].where == "core":
+            c = passes[cur][cur_pass]
+            if c.cur_end == t:
+                j = c.px_next - 1
+                c.px_end[j] = t
+                c.cur_end = -1
+                occ[LB] -= c.lb_waiting[j] * c.px_bytes
+                c.lb_waiting[j] = 0
+                if j == c.n_px - 1 and wset_last[c.wset] is c:  # the set's bank is free
+                    occ[BANK_BYTES + c.wset % 2] -= wsets[c.wset][2]
+                    occ[BANK_STATE + c.wset % 2] -= 3
         # 2. pass and layer transitions
         while cur < len(plans):
             if plans[cur].where == "core":
@@ -512,14 +656,12 @@ def reference_run(
             if cur < len(plans):
                 enter(cur, t)
         if cur >= len(plans):
+            record(t)
             break
         # 3.-5. the current pass's PE array, FIFO, reader and writer
         if plans[cur].where == "core":
             c = passes[cur][cur_pass]
             rl = out[cur]
-            if c.cur_end == t:
-                c.px_end[c.px_next - 1] = t
-                c.cur_end = -1
             if c.cur_end == -1 and c.px_next < c.n_px:
                 i = c.px_next
                 need = c.q[i] * c.m
@@ -531,6 +673,13 @@ def reference_run(
                     rl.stalls["output"] += 1
                 else:
                     c.taken += need
+                    occ[FIFO] += need
+                    if i == 0 and wset_first[c.wset] is c:
+                        occ[BANK_STATE + c.wset % 2] += 1  # in use
+                    if c.pooled:
+                        at = t + c.cpp + c.lat
+                        opened = (c.opens[i] - c.q[i]) * c.m * c.ogb
+                        pool_events[at] = pool_events.get(at, 0) + opened
                     if not c.pooled:
                         for ob in range(c.m):
                             at = t + (ob + 1) * c.step + c.lat
@@ -552,7 +701,8 @@ def reference_run(
                 j = c.free_px[k]
                 if j < 0 or (c.px_end[j] != -1 and c.px_end[j] <= t):
                     addr, nbytes, _, _ = c.chunks[k]
-                    waiting[f_s] = (addr, nbytes, False, c, t)
+                    waiting[f_s] = (addr, nbytes, False, (c, k), t)
+                    occ[QUEUE] += 1
                     outstanding[f_s] = True
                     c.next_chunk += 1
             # 5b. writer
@@ -566,6 +716,7 @@ def reference_run(
                     c.written += n
                     addr = c.out_addr[g // c.m] + (g % c.m) * c.ogb
                     waiting[o_s] = (addr, n * c.ogb, True, (c, n), t)
+                    occ[QUEUE] += 1
                     outstanding[o_s] = True
         # 5c. weight loader (works ahead across passes and layers)
         if not outstanding[w_s] and wl_set < len(wsets):
@@ -577,14 +728,17 @@ def reference_run(
                 li, base, total = wsets[wl_set]
                 n = min(hw.axi.grant_bytes, total - wl_offset)
                 last = wl_offset + n == total
-                waiting[w_s] = (base + wl_offset, n, False, (wl_set, last), t)
+                waiting[w_s] = (base + wl_offset, n, False, (wl_set, last, n), t)
+                occ[QUEUE] += 1
+                if wl_offset == 0:
+                    occ[BANK_STATE + wl_set % 2] += 1  # loading
                 outstanding[w_s] = True
                 wl_offset += n
                 if last:
                     wl_set += 1
                     wl_offset = 0
         # 6. arbiter
-        if grant is None and any(x is not None for x in waiting):
+        if grant is None and occ[QUEUE]:
             if hw.axi.arbitration == "priority":
                 pick = next(s for s in prio if waiting[s] is not None)
             else:
@@ -596,12 +750,13 @@ def reference_run(
                 rr = (pick + 1) % n_streams
             addr, nbytes, is_write, payload, posted = waiting[pick]
             waiting[pick] = None
+            occ[QUEUE] -= 1
             lat = hw.axi.latency_cycles
             end = ddr.access(t + lat, addr, nbytes, is_write)  # type: ignore[attr-defined]
             end = max(int(end), t + lat + _cdiv(nbytes, hw.axi.bytes_per_cycle))
             grant = (end, pick, payload)
             if pick == f_s:
-                owner = payload.li
+                owner = payload[0].li
                 out[owner].bytes_features += nbytes
             elif pick == o_s:
                 owner = payload[0].li
@@ -611,5 +766,6 @@ def reference_run(
                 out[owner].bytes_weights += nbytes
             if grants is not None:
                 grants.append(RefGrant(STREAMS[pick], owner, posted, t, end, addr, nbytes))
+        record(t)
         t += 1
     return out
