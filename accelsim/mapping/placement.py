@@ -377,8 +377,11 @@ def _fuse_pool(conv: LayerPlan, pool: Layer, readers: int, hw: HwConfig) -> str 
         return f"{what} (the pool unit runs 2x2 and 3x3, stride 1 or 2)"
     if pool.padding >= pool.kernel:
         return f"padding {pool.padding} >= kernel {pool.kernel}"
-    if len(conv.strips) > 1:
-        return f"{conv.name} runs in {len(conv.strips)} column strips"
+    if conv.row_bytes > hw.line_buffer.row_bytes:  # spec 7.4: its rows run in strips
+        return (
+            f"{conv.name} needs column strips (input row {conv.row_bytes} bytes > "
+            f"line_buffer.row_bytes {hw.line_buffer.row_bytes})"
+        )
     order = pool_order(
         conv.out_h, conv.out_w, pool.out_h, pool.out_w, pool.kernel, pool.stride, pool.padding
     )

@@ -182,3 +182,19 @@ def test_fc_reads_the_flattened_input_as_one_pixel() -> None:
     assert _grants(fast, "features", 0) == [(address_map(place_network(
         net, _hw(core__kernel_decomposition=True)), 1).feature[INPUT], 12)]  # fmt: skip
     assert f0["ddr_bytes_written"] == 4
+
+
+def test_a_conv_whose_row_exceeds_a_slot_keeps_its_pool_on_the_host() -> None:
+    # 1x1/2 on 8 columns reads columns 0..6 only: 7 x 2 bytes fit a 14-byte slot as one strip,
+    # but the whole row (16 bytes) does not. Spec 7.4: "a layer whose input row exceeds a row
+    # slot runs in vertical strips"; 7.1: "a conv that needs column strips is not fused".
+    layers = [_conv("c0", INPUT, 1, 2, 0, 8),
+              Layer(name="p0", type="maxpool", inputs=("c0",), kernel=2, stride=2)]  # fmt: skip
+    net = _net((4, 8, 8), layers)
+    hw = _hw(core__kernel_decomposition=True, core__fused_pool=True,
+             line_buffer__column_strips=True, line_buffer__row_bytes=14)  # fmt: skip
+    plans = place_network(net, hw).plans
+    assert plans[0].strips == ((0, 3),)
+    assert [p.where for p in plans] == ["core", "host"]
+    assert "c0 needs column strips" in plans[1].reasons[0]
+    compare_with_reference(net, hw)
