@@ -198,3 +198,22 @@ def test_a_conv_whose_row_exceeds_a_slot_keeps_its_pool_on_the_host() -> None:
     assert [p.where for p in plans] == ["core", "host"]
     assert "c0 needs column strips" in plans[1].reasons[0]
     compare_with_reference(net, hw)
+
+
+def test_groups_tiles_and_strips_nest() -> None:
+    # 32 -> 32 channels in 2 groups: per group n_ib 2, n_ob 2, one ob batch 9*2*8 = 144 bytes;
+    # a 150-byte bank holds one (2 tiles a group); a 24-byte slot holds 6 columns of 4 bytes:
+    # strips 0-4 (reads 0-5), 5-8 (reads 4-9), 9-11 (reads 8-11). 2 x 2 x 3 = 12 passes.
+    net = _net((3, 12, 32), [_conv("c0", INPUT, 3, 1, 1, 32, groups=2)])
+    hw = _hw(core__kernel_decomposition=True, weight_buffer__tiling=True,
+             weight_buffer__bank_bytes=150, line_buffer__column_strips=True,
+             line_buffer__row_bytes=24)  # fmt: skip
+    plan = place_network(net, hw).plans[0]
+    assert (plan.groups, plan.tiles, plan.strips) == (2, 2, ((0, 4), (5, 8), (9, 11)))
+    fast, _, _ = compare_with_reference(net, hw)
+    c0 = fast.layers[0]
+    assert c0["ddr_bytes_read_features"] == 2 * 2 * 3 * (6 + 6 + 4) * 2 * 2
+    assert c0["ddr_bytes_read_weights"] == 2 * 2 * 144
+    assert len(_grants(fast, "weights", 0)) == 4  # one set per (group, tile)
+    assert c0["ddr_bytes_written"] == 3 * 12 * 2 * 2 * 2
+    assert c0["pe_busy_cycles"] == 36 * 2 * 2 * 2

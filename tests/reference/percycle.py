@@ -1,13 +1,19 @@
 """A deliberately plain per-cycle model of the conv core, the test oracle for the event simulator.
 
-It steps every cycle and shares nothing with ``accelsim.hw`` or the mapping's layouts: only the
-DDR model and the config / placement objects (which layers run where, and the layer objects).
-Everything else -- each core layer's geometry, its passes (groups x tiles x strips), the rows
-and columns read, read chunks and their addresses, which chunk completes each window, which
-pixel frees each slot, the fused pool's emission order and FIFO reservations, write segments
-and addresses, weight sets and their banks -- is computed here, written out from spec
-sections 3 and 7 and the lead's rules note (``/work/notes/gen2-rules.md``, "the rules" below).
-The geometry is checked against the placement's figures (:func:`core_geometry`).
+It steps every cycle and shares nothing with ``accelsim.hw`` or ``accelsim.mapping``'s layout
+and geometry: only the DDR model and the config / placement objects (which layers run where,
+the layer objects, a host layer's time). Everything else -- each core layer's geometry, its
+passes (groups x tiles x strips), the rows and columns read, read chunks and their addresses,
+which chunk completes each window, which pixel frees each slot, the fused pool's emission order
+and FIFO reservations, write segments and addresses, weight sets and their banks, the DDR
+addresses, the occupancies of spec section 4 -- is computed here, written out from spec
+sections 3 and 7 and the lead's rules note (/work/notes/gen2-rules.md, "the rules" below). The
+placement's figures are checked against the rules' (:func:`core_geometry`), and so are its
+verdicts (:func:`expected_where`).
+
+Two readings where the rules leave a gap (reported to the lead): a pass also waits for its PE's
+last pixel (:meth:`_Pass.done`); a conv whose input row exceeds a slot "needs strips" even when
+one strip covers it, so its pool stays on the host (:func:`expected_where`).
 
 Within a cycle ``t``, in this order:
 
@@ -93,7 +99,7 @@ class Geometry:
     wob: int  # weight bytes of one ob batch
     m: int  # ob batches per tile
     T: int  # tiles
-    strips: tuple[tuple[int, int], ...]
+    strips: tuple[tuple[int, int], ...] | None  # None: no strip of one column fits a slot
     in_group: int
     out_group: int
     # fused pool: kernel, stride, padding, pooled map (0 when none)
@@ -312,7 +318,9 @@ def expected_where(network: Network, hw: HwConfig) -> list[str]:
             if kp not in (2, 3) or sp not in (1, 2) or pp >= kp:
                 continue
             geo = geos[src]
-            if geo.W * geo.n_ib * geo.in_group > hw.line_buffer.row_bytes:  # needs strips
+            # "L needs no strips": spec 7.4, a layer whose input row exceeds a slot runs in
+            # strips, even if one strip covers every column it reads
+            if geo.W * geo.n_ib * geo.in_group > hw.line_buffer.row_bytes:
                 continue
             most_open, most_emitted = pool_needs(geo.Ho, geo.Wo, kp, sp, pp)
             if most_open * geo.m * geo.out_group > core.pool_buffer_bytes:
@@ -390,8 +398,6 @@ class _Pass:
             y = min(Ho - 1, (r + p) // s)
             x = min(x1, (c + p) // s)
             self.free_px.append((b * Ho + y) * nx + (x - x0))
-        # output pixel i's window is usable once the chunk with the last group of its
-        # bottom-right stored pixel has completed
         # line-buffer occupancy: a stored pixel leaves (its n_ib groups at once) when its
         # last chunk has come and the output pixel that frees it has finished
         self.px_bytes = n_ib * geo.in_group
@@ -402,6 +408,8 @@ class _Pass:
             x = min(x1, (c + p) // s)
             self.stored_by_chunk[kk].append((b * Ho + y) * nx + (x - x0))
         self.lb_waiting = [0] * (batch * Ho * nx)  # arrived stored pixels each pixel frees
+        # output pixel i's window is usable once the chunk with the last group of its
+        # bottom-right stored pixel has completed
         self.window_chunk = []
         for i in range(self.n_px):
             b, rem = divmod(i, Ho * nx)
@@ -457,10 +465,12 @@ class _Pass:
 
     def done(self, t: int) -> bool:
         """Whether the pass is over at ``t``: every write completed, and the PE past its last
-        pixel. The rules end a pass at its last write; with a fused pool whose windows leave
-        the last conv rows or columns out, those pixels emit nothing and may still be computing
-        (or waiting for input) then. We read the rules as: the pass's PE (one array) finishes
-        its pixels before the next pass starts."""
+        pixel. The rules end a pass at its last write. With a fused pool whose windows leave
+        the last conv rows or columns out, those conv pixels emit nothing, and the last write
+        can complete while they still compute (or their rows are still being read); the next
+        pass would then start beside them on the one PE array. Read here (and in the event
+        model) as: a pass also waits for its PE's last pixel. Generation 1 is unchanged: its
+        last write always follows its last pixel."""
         return self.completed == self.n_groups and self.px_next == self.n_px and self.last_end <= t
 
 
@@ -638,8 +648,7 @@ def reference_run(
         while cur < len(plans):
             if plans[cur].where == "core":
                 # a pass ends when its last write has completed and its PE has finished its
-                # last conv pixel (a fused pool may leave the last conv pixels emitting
-                # nothing, so the writer can finish first; see _pass_done)
+                # last conv pixel (see _Pass.done)
                 ps = passes[cur][cur_pass]
                 if not ps.done(t):
                     break
