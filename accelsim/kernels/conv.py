@@ -604,6 +604,9 @@ def _conv_lut(
         # pixels' |acc| < limit, so the clip changes no count)
         n_q = thr_t.shape[0]
         uwo = np.uint64(wo)
+        v32 = np.empty(wo, dtype=np.int32)
+        lim32_hi = np.int32(min(limit, 2**31 - 1))
+        lim32_lo = np.int32(-lim32_hi)
         for o in range(cout):
             ob = np.uint64(o) * unpx
             for r in range(n_rows):
@@ -613,20 +616,22 @@ def _conv_lut(
                 c = cnt[ob + rb : ob + rb + uwo]
                 for xo in range(uwo):
                     c[xo] = 0
-                if narrow:
+                if narrow:  # int32 sums in scratch, stored clipped (a no-op on fast pixels)
                     off32 = np.int32(offset)
                     for xo in range(uwo):
-                        row[xo] = np.int32(off32 * np.int32(sx[rb + xo]))
+                        v32[xo] = np.int32(off32 * np.int32(sx[rb + xo]))
                     for b in range(n_b):
                         cb = np.int32(bcoef[b])
                         lb = np.uint64(o * n_b + b) * unpx + rb
                         for xo in range(uwo):
-                            row[xo] = np.int32(row[xo] + cb * np.int32(lanes[lb + xo]))
+                            v32[xo] = np.int32(v32[xo] + cb * np.int32(lanes[lb + xo]))
+                    for xo in range(uwo):
+                        row[xo] = max(lim32_lo, min(lim32_hi, v32[xo]))
                     so = np.int32(sign[o])
                     for q in range(n_q):
                         t = np.int32(thr_fast[q, o])
                         for xo in range(uwo):
-                            c[xo] = np.uint8(c[xo] + np.uint8(np.int32(so * row[xo]) >= t))
+                            c[xo] = np.uint8(c[xo] + np.uint8(np.int32(so * v32[xo]) >= t))
                 else:
                     for xo in range(uwo):
                         row[xo] = offset * sx[rb + xo]
