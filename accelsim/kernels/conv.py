@@ -116,6 +116,10 @@ _S1 = np.uint64(1)
 _S2 = np.uint64(2)
 _S4 = np.uint64(4)
 _S56 = np.uint64(56)
+_LO32 = np.uint64(0x00000000FFFFFFFF)
+_HI32 = np.uint64(0xFFFFFFFF00000000)
+_MASK16 = np.uint64(0x0000FFFF0000FFFF)
+_MASK8 = np.uint64(0x00FF00FF00FF00FF)
 
 
 class ConvResult(NamedTuple):
@@ -128,7 +132,8 @@ class ConvResult(NamedTuple):
     first_overflow: tuple[int, int, int] | None
     """``(y, x, c)`` of the first overflow event in hardware order, or ``None``."""
     acc: np.ndarray
-    """Final accumulator values (after saturation / wrap), ``(H_o, W_o, C_out)`` int64."""
+    """Final accumulator values (after saturation / wrap), ``(H_o, W_o, C_out)``, in the narrowest
+    of int16 / int32 / int64 that holds ``accumulator_bits``; possibly a non-contiguous view."""
 
 
 def output_size(size: int, stride: int, padding: int, kernel: int = 3) -> int:
@@ -245,18 +250,85 @@ def _checked_pixel(
 
 
 @njit(cache=True)
-def _threshold_pixel(acc: np.ndarray, thr_t: np.ndarray, sign: np.ndarray, out: np.ndarray) -> None:
-    """``out[o] = #{q : sign[o] * acc[o] >= thr_t[q, o]}`` (``thr_t = sign * T``, transposed)."""
+def _finish_pixel(
+    acc: np.ndarray,
+    thr_t: np.ndarray,
+    sign: np.ndarray,
+    out: np.ndarray,
+    acc_out: np.ndarray,
+    yo: int,
+    xo: int,
+) -> None:
+    """Store ``acc`` and the threshold unit's codes ``#{q : sign[o] * acc[o] >= thr_t[q, o]}``
+    (``thr_t = sign * T``, transposed) at output pixel ``(yo, xo)``. Plain index loops, channel
+    loop innermost: no array views (each costs reference counting per pixel)."""
     cout = acc.shape[0]
     for o in range(cout):
-        out[o] = 0
+        acc_out[yo, xo, o] = acc[o]
+        out[yo, xo, o] = 0
     for q in range(thr_t.shape[0]):
         for o in range(cout):
-            out[o] += sign[o] * acc[o] >= thr_t[q, o]
+            out[yo, xo, o] = np.uint8(out[yo, xo, o] + np.uint8(sign[o] * acc[o] >= thr_t[q, o]))
 
 
 # ----------------------------------------------------------------------------------------------
 # the kernels: identical except for the fast dot product
+
+
+@njit(cache=True)
+def _accumulate_planes(
+    win: np.ndarray, wbt: np.ndarray, twos: bool, n_px: int, sums: np.ndarray
+) -> None:
+    """``sums[p, o] = S_0 + 2 S_1`` (dorefa) or ``S_0 - 2 S_1`` (two's complement) for the
+    windows ``win[p]`` (``p < n_px``, at most 2, sharing every weight load), with
+    ``S_b = sum_w popcount(X_0 & N_b) + 2 popcount(X_1 & N_b)`` (no ``N_1`` for 1-bit weights).
+    The channel loop is innermost (LLVM vectorises it) and free of multiplications."""
+    cout = sums.shape[1]
+    n_words = wbt.shape[0]
+    two_b = wbt.shape[1] == 2
+    for p in range(n_px):
+        for o in range(cout):
+            sums[p, o] = 0
+    for w in range(n_words):
+        a0 = win[0, 0, w]
+        a1 = win[0, 1, w]
+        b0 = win[1, 0, w] if n_px > 1 else np.uint64(0)
+        b1 = win[1, 1, w] if n_px > 1 else np.uint64(0)
+        if (a0 | a1 | b0 | b1) == 0:
+            continue
+        if not two_b:
+            for o in range(cout):
+                v = wbt[w, 0, o]
+                sums[0, o] += _popcount(a0 & v) + (_popcount(a1 & v) << 1)
+                sums[1, o] += _popcount(b0 & v) + (_popcount(b1 & v) << 1)
+        elif twos:
+            for o in range(cout):
+                v = wbt[w, 0, o]
+                u = wbt[w, 1, o]
+                sums[0, o] += (
+                    _popcount(a0 & v)
+                    + (_popcount(a1 & v) << 1)
+                    - ((_popcount(a0 & u) + (_popcount(a1 & u) << 1)) << 1)
+                )
+                sums[1, o] += (
+                    _popcount(b0 & v)
+                    + (_popcount(b1 & v) << 1)
+                    - ((_popcount(b0 & u) + (_popcount(b1 & u) << 1)) << 1)
+                )
+        else:
+            for o in range(cout):
+                v = wbt[w, 0, o]
+                u = wbt[w, 1, o]
+                sums[0, o] += (
+                    _popcount(a0 & v)
+                    + (_popcount(a1 & v) << 1)
+                    + ((_popcount(a0 & u) + (_popcount(a1 & u) << 1)) << 1)
+                )
+                sums[1, o] += (
+                    _popcount(b0 & v)
+                    + (_popcount(b1 & v) << 1)
+                    + ((_popcount(b0 & u) + (_popcount(b1 & u) << 1)) << 1)
+                )
 
 
 @njit(cache=True, parallel=True)
@@ -264,27 +336,18 @@ def _conv_popcount(
     xw: np.ndarray,
     im2col: bool,
     wbt: np.ndarray,
-    bcoef: np.ndarray,
+    scale: int,
     offset: int,
+    twos: bool,
     k: int,
-    xc: np.ndarray,
-    wct: np.ndarray,
-    shifts: np.ndarray,
-    ps_proto: np.ndarray,
     thr_t: np.ndarray,
     sign: np.ndarray,
     stride: int,
-    group: int,
-    oc_batch: int,
-    lo: int,
-    hi: int,
-    wrap: bool,
+    limit: int,
     bound_w: int,
-    force_checked: bool,
     out: np.ndarray,
     acc_out: np.ndarray,
-    row_events: np.ndarray,
-    row_first: np.ndarray,
+    pending: np.ndarray,
 ) -> None:
     """Popcount kernel for activation widths 1-2 and weight widths 1-2.
 
@@ -292,83 +355,59 @@ def _conv_popcount(
     gathered tap by tap: word ``t * nw + w``) or, with ``im2col``, per output window
     ``(H_o, W_o, A, n_words)`` (bit ``t * C_in + c`` of the window). ``wbt``:
     ``(n_words, Wb, C_out)`` weight code bit planes in the same bit order. Per channel
-    ``acc = sum_b bcoef[b] * S_b + offset * S_x`` with ``S_b = sum_a 2^a popcount(X_a & N_b)``
-    (both weight planes of a 2-bit weight are summed in one pass over the channels).
-    ``ps_proto``: (n_cycles, 1) array whose dtype the checked path's partial sums use.
+    ``acc = scale * sums + offset * S_x`` (:func:`_accumulate_planes` forms ``sums``).
+    A pixel whose bound ``S_x * M_w`` exceeds ``limit`` is left to the checked pass
+    (``pending``).
     """
     ho, wo, cout = out.shape
     n_a = xw.shape[2]
     n_words = wbt.shape[0]
-    n_b = wbt.shape[1]
     nw = xw.shape[3]
     n_taps = k * k
-    limit = min(hi, -lo)
-    c0 = bcoef[0]
-    c1 = bcoef[n_b - 1]
     for yo in prange(ho):
-        sums = np.zeros(cout, dtype=np.int64)
-        win = np.zeros((2, n_words), dtype=np.uint64)
+        sums = np.zeros((2, cout), dtype=np.int64)
+        win = np.zeros((2, 2, n_words), dtype=np.uint64)
+        sx = np.zeros(2, dtype=np.int64)
+        fast = np.zeros(2, dtype=np.bool_)
         acc = np.zeros(cout, dtype=np.int64)
-        ps = np.empty((ps_proto.shape[0], cout), dtype=ps_proto.dtype)
-        events = 0
-        first_x = -1
-        first_key = -1
         y0 = yo * stride
-        for xo in range(wo):
-            x0 = xo * stride
-            if im2col:
+        for xb in range(0, wo, 2):
+            n_px = min(2, wo - xb)
+            n_fast = 0
+            for p in range(n_px):
+                xo = xb + p
+                x0 = xo * stride
+                if im2col:
+                    for a in range(n_a):
+                        for w in range(n_words):
+                            win[p, a, w] = xw[yo, xo, a, w]
+                else:
+                    for t in range(n_taps):
+                        for a in range(n_a):
+                            for w in range(nw):
+                                win[p, a, t * nw + w] = xw[y0 + t // k, x0 + t % k, a, w]
+                s = 0
                 for a in range(n_a):
                     for w in range(n_words):
-                        win[a, w] = xw[yo, xo, a, w]
-            else:
-                for t in range(n_taps):
-                    for a in range(n_a):
-                        for w in range(nw):
-                            win[a, t * nw + w] = xw[y0 + t // k, x0 + t % k, a, w]
-            sx = 0
-            for a in range(n_a):
-                for w in range(n_words):
-                    sx += _popcount(win[a, w]) << a
-            if not force_checked and sx * bound_w <= limit:
-                sums[:] = 0
-                for w in range(n_words):
-                    p0 = win[0, w]
-                    p1 = win[1, w]
-                    if (p0 | p1) == 0:
-                        continue
-                    wr = wbt[w, 0]  # 1-D views keep the channel loop vectorised
-                    if n_b == 2:
-                        ur = wbt[w, 1]
-                        for o in range(cout):
-                            v = wr[o]
-                            u = ur[o]
-                            sums[o] += c0 * (_popcount(p0 & v) + (_popcount(p1 & v) << 1)) + c1 * (
-                                _popcount(p0 & u) + (_popcount(p1 & u) << 1)
-                            )
-                    elif n_a == 1:
-                        for o in range(cout):
-                            sums[o] += _popcount(p0 & wr[o])
-                    else:
-                        for o in range(cout):
-                            v = wr[o]
-                            sums[o] += _popcount(p0 & v) + (_popcount(p1 & v) << 1)
-                scale = 1 if n_b == 2 else c0
-                for o in range(cout):
-                    acc[o] = offset * sx + scale * sums[o]
-            else:
-                n, key = _checked_pixel(
-                    xc, wct, shifts, k, group, y0, x0, oc_batch, lo, hi, wrap, ps, acc
-                )
-                if n > 0:
-                    events += n
-                    if first_x < 0:
-                        first_x = xo
-                        first_key = key
-            _threshold_pixel(acc, thr_t, sign, out[yo, xo])
-            acc_out[yo, xo, :] = acc
-        row_events[yo] = events
-        row_first[yo, 0] = first_x
-        row_first[yo, 1] = first_key
+                        s += _popcount(win[p, a, w]) << a
+                sx[p] = s
+                fast[p] = s * bound_w <= limit
+                n_fast += fast[p]
+            if n_fast > 0:
+                if n_px == 1 or not fast[1]:  # a lone fast window pairs with zeros
+                    for a in range(2):
+                        for w in range(n_words):
+                            win[1, a, w] = 0
+                _accumulate_planes(win, wbt, twos, 2, sums)
+            for p in range(n_px):
+                xo = xb + p
+                if fast[p]:
+                    base = offset * sx[p]
+                    for o in range(cout):
+                        acc[o] = base + scale * sums[p, o]
+                    _finish_pixel(acc, thr_t, sign, out, acc_out, yo, xo)
+                else:
+                    pending[yo, xo] = True
 
 
 @njit(cache=True, parallel=True)
@@ -376,24 +415,14 @@ def _conv_dense(
     xp: np.ndarray,
     wt: np.ndarray,
     k: int,
-    xc: np.ndarray,
-    wct: np.ndarray,
-    shifts: np.ndarray,
-    ps_proto: np.ndarray,
     thr_t: np.ndarray,
     sign: np.ndarray,
     stride: int,
-    group: int,
-    oc_batch: int,
-    lo: int,
-    hi: int,
-    wrap: bool,
+    limit: int,
     bound_w: int,
-    force_checked: bool,
     out: np.ndarray,
     acc_out: np.ndarray,
-    row_events: np.ndarray,
-    row_first: np.ndarray,
+    pending: np.ndarray,
 ) -> None:
     """Integer kernel for any widths. ``xp``: (Hp, Wp, C) uint8 padded codes; ``wt``:
     (k*k*C, C_out) weight values in the lane type (int16 / int32 / int64, chosen by the wrapper
@@ -401,14 +430,9 @@ def _conv_dense(
     ho, wo, cout = out.shape
     cin = xp.shape[2]
     n_taps = k * k
-    limit = min(hi, -lo)
     for yo in prange(ho):
         lanes = np.zeros(cout, dtype=wt.dtype)
         acc = np.zeros(cout, dtype=np.int64)
-        ps = np.empty((ps_proto.shape[0], cout), dtype=ps_proto.dtype)
-        events = 0
-        first_x = -1
-        first_key = -1
         y0 = yo * stride
         for xo in range(wo):
             x0 = xo * stride
@@ -418,7 +442,7 @@ def _conv_dense(
                     xrow = xp[y0 + ty, x0 + tx]
                     for c in range(cin):
                         sx += np.int64(xrow[c])
-            if not force_checked and sx * bound_w <= limit:
+            if sx * bound_w <= limit:
                 lanes[:] = 0
                 for t in range(n_taps):
                     xrow = xp[y0 + t // k, x0 + t % k]
@@ -431,17 +455,265 @@ def _conv_dense(
                             lanes[o] += xv * wr[o]
                 for o in range(cout):
                     acc[o] = lanes[o]
+                _finish_pixel(acc, thr_t, sign, out, acc_out, yo, xo)
             else:
-                n, key = _checked_pixel(
-                    xc, wct, shifts, k, group, y0, x0, oc_batch, lo, hi, wrap, ps, acc
-                )
-                if n > 0:
-                    events += n
-                    if first_x < 0:
-                        first_x = xo
-                        first_key = key
-            _threshold_pixel(acc, thr_t, sign, out[yo, xo])
-            acc_out[yo, xo, :] = acc
+                pending[yo, xo] = True
+
+
+@njit(cache=True)
+def _lut_build(
+    xs: np.ndarray,
+    qoff: np.ndarray,
+    rowbase: np.ndarray,
+    n_rows: int,
+    wo: int,
+    g0: int,
+    g1: int,
+    npx: int,
+    tab: np.ndarray,
+) -> None:
+    """Subset sums of groups ``g0 .. g1 - 1`` for the block's pixels: entry ``e`` of group
+    ``g`` at pixel ``px`` is the sum of the activations of the group's four window positions
+    ``4g + i`` with bit ``i`` of ``e`` set. ``xs`` flat activations, position ``q`` of output row
+    ``r`` at ``rowbase[r] + qoff[q] + x_o``. Each entry is one loop with one or two loads and a
+    store (entry ``e`` = entry ``e`` without its top bit + that bit's activation), few enough
+    streams for LLVM to vectorise over the pixels."""
+    unpx = np.uint64(npx)
+    uwo = np.uint64(wo)
+    for g in range(g0, g1):
+        base = np.uint64((g - g0) * 16 * npx)
+        for r in range(n_rows):
+            p = base + np.uint64(r * wo)
+            for xo in range(uwo):
+                tab[p + xo] = 0
+            for i in range(4):
+                src = np.uint64(rowbase[r] + qoff[4 * g + i])
+                dst = p + np.uint64(1 << i) * unpx
+                for xo in range(uwo):
+                    tab[dst + xo] = xs[src + xo]
+                for e in range((1 << i) + 1, 1 << (i + 1)):
+                    lo_e = p + np.uint64(e - (1 << i)) * unpx
+                    d = p + np.uint64(e) * unpx
+                    for xo in range(uwo):
+                        tab[d + xo] = tab[lo_e + xo] + tab[dst + xo]
+
+
+@njit(cache=True)
+def _lut_accumulate(
+    tab: np.ndarray, poff: np.ndarray, g0: int, g1: int, npx: int, lanes: np.ndarray
+) -> None:
+    """``lanes[(o, b), px] += sum_g tab[g, pattern(o, b, g), px]`` over groups ``g0 .. g1 - 1``
+    (four at a time; ``poff`` holds each pattern's table row offset). The pixel loop is innermost
+    and indexed unsigned (no wraparound checks), so LLVM vectorises it."""
+    n_ob = poff.shape[0]
+    unpx = np.uint64(npx)
+    for ob in range(n_ob):
+        a = np.uint64(ob) * unpx
+        for g in range(g0, g1, 4):
+            u0 = np.uint64(poff[ob, g])
+            u1 = np.uint64(poff[ob, g + 1])
+            u2 = np.uint64(poff[ob, g + 2])
+            u3 = np.uint64(poff[ob, g + 3])
+            for px in range(unpx):
+                lanes[a + px] += tab[u0 + px] + tab[u1 + px] + tab[u2 + px] + tab[u3 + px]
+
+
+@njit(cache=True)
+def _transpose8x8(w: np.ndarray) -> None:
+    """Transpose the 8 x 8 bytes held in 8 uint64 words (word i, byte j -> word j, byte i)."""
+    for i in range(4):
+        a = w[i]
+        b = w[i + 4]
+        w[i] = (a & _LO32) | (b << np.uint64(32))
+        w[i + 4] = (a >> np.uint64(32)) | (b & _HI32)
+    for i in (0, 1, 4, 5):
+        a = w[i]
+        b = w[i + 2]
+        w[i] = (a & _MASK16) | ((b & _MASK16) << np.uint64(16))
+        w[i + 2] = ((a >> np.uint64(16)) & _MASK16) | (b & ~_MASK16)
+    for i in (0, 2, 4, 6):
+        a = w[i]
+        b = w[i + 1]
+        w[i] = (a & _MASK8) | ((b & _MASK8) << np.uint64(8))
+        w[i + 1] = ((a >> np.uint64(8)) & _MASK8) | (b & ~_MASK8)
+
+
+@njit(cache=True, parallel=True)
+def _conv_lut(
+    xs: np.ndarray,
+    qoff: np.ndarray,
+    row_stride: int,
+    poff: np.ndarray,
+    bcoef: np.ndarray,
+    offset: int,
+    rows: int,
+    npx: int,
+    gchunk: int,
+    thr_fast: np.ndarray,
+    narrow: bool,
+    k: int,
+    thr_t: np.ndarray,
+    sign: np.ndarray,
+    stride: int,
+    limit: int,
+    bound_w: int,
+    out: np.ndarray,
+    acc_t: np.ndarray,
+    pending: np.ndarray,
+) -> None:
+    """Table kernel for any widths (used for activations wider than 2 bits).
+
+    A block of ``rows`` output rows (``npx`` pixel lanes) at a time: the window positions are
+    cut into groups of four; for each group the 16 subset sums of its activations are tabled per
+    pixel (:func:`_lut_build`), and each (channel, weight bit plane) adds the entry its 4-bit
+    weight pattern selects (:func:`_lut_accumulate`): ``T_b = sum x * n_b`` with one addition
+    per four positions. ``acc = sum_b bcoef[b] T_b + offset S_x``, ``S_x`` from the all-ones
+    entry (a pixel takes this fast path if ``S_x * M_w < limit``). ``thr_fast``: thresholds
+    clipped to ``+-limit`` (``narrow``: 32-bit arithmetic, for a 32-bit ``acc_t``).
+    ``xs``: flat activations in the lane type, ``row_stride`` apart per output row;
+    ``poff``: ``(C_out * Wb, G)`` row offsets (groups padded to a multiple of four with
+    all-zero positions).
+    """
+    ho, wo, cout = out.shape
+    n_b = bcoef.shape[0]
+    n_g = poff.shape[1]
+    n_blocks = (ho + rows - 1) // rows
+    for blk in prange(n_blocks):
+        y_first = blk * rows
+        n_rows = min(rows, ho - y_first)
+        tab = np.zeros(gchunk * 16 * npx, dtype=xs.dtype)  # pad lanes stay 0
+        lanes = np.zeros(cout * n_b * npx, dtype=xs.dtype)
+        sx = np.zeros(npx, dtype=np.int64)
+        cnt = np.empty(cout * npx, dtype=np.uint8)
+        unpx = np.uint64(npx)
+        rowbase = np.empty(n_rows, dtype=np.int64)
+        for r in range(n_rows):
+            rowbase[r] = (y_first + r) * row_stride
+        for g0 in range(0, n_g, gchunk):
+            g1 = min(n_g, g0 + gchunk)
+            _lut_build(xs, qoff, rowbase, n_rows, wo, g0, g1, npx, tab)
+            for g in range(g1 - g0):
+                e = np.uint64(g * 16 * npx + 15 * npx)
+                for px in range(unpx):
+                    sx[px] += tab[e + px]
+            _lut_accumulate(tab, poff, g0, g1, npx, lanes)
+        # output stage, vectorised over the pixels per channel: accumulators straight into the
+        # channel-major acc_t, codes into a (channel, pixel) buffer stored pixel-major below.
+        # With a 32-bit accumulator in 32-bit arithmetic (wrapping: exact wherever the result
+        # fits, i.e. on every fast pixel) against thresholds clipped to +-limit (the fast
+        # pixels' |acc| < limit, so the clip changes no count)
+        n_q = thr_t.shape[0]
+        uwo = np.uint64(wo)
+        v32 = np.empty(wo, dtype=np.int32)
+        lim32_hi = np.int32(min(limit, 2**31 - 1))
+        lim32_lo = np.int32(-lim32_hi)
+        for o in range(cout):
+            ob = np.uint64(o) * unpx
+            for r in range(n_rows):
+                yo = y_first + r
+                rb = np.uint64(r * wo)
+                row = acc_t[yo, o]
+                c = cnt[ob + rb : ob + rb + uwo]
+                for xo in range(uwo):
+                    c[xo] = 0
+                if narrow:  # int32 sums in scratch, stored clipped (a no-op on fast pixels)
+                    off32 = np.int32(offset)
+                    for xo in range(uwo):
+                        v32[xo] = np.int32(off32 * np.int32(sx[rb + xo]))
+                    for b in range(n_b):
+                        cb = np.int32(bcoef[b])
+                        lb = np.uint64(o * n_b + b) * unpx + rb
+                        for xo in range(uwo):
+                            v32[xo] = np.int32(v32[xo] + cb * np.int32(lanes[lb + xo]))
+                    for xo in range(uwo):
+                        row[xo] = max(lim32_lo, min(lim32_hi, v32[xo]))
+                    so = np.int32(sign[o])
+                    for q in range(n_q):
+                        t = np.int32(thr_fast[q, o])
+                        for xo in range(uwo):
+                            c[xo] = np.uint8(c[xo] + np.uint8(np.int32(so * v32[xo]) >= t))
+                else:
+                    for xo in range(uwo):
+                        row[xo] = offset * sx[rb + xo]
+                    for b in range(n_b):
+                        cb = bcoef[b]
+                        lb = np.uint64(o * n_b + b) * unpx + rb
+                        for xo in range(uwo):
+                            row[xo] += cb * np.int64(lanes[lb + xo])
+                    so = sign[o]
+                    for q in range(n_q):
+                        t = thr_fast[q, o]
+                        for xo in range(uwo):
+                            c[xo] = np.uint8(c[xo] + np.uint8(so * row[xo] >= t))
+        for r in range(n_rows):
+            yo = y_first + r
+            if (cout & 7) == 0 and ((r * wo) & 7) == 0:  # codes pixel-major, 8 x 8 bytes at once
+                out64 = out[yo].reshape(wo * cout).view(np.uint64)
+                cnt64 = cnt.view(np.uint64)
+                blk8 = np.empty(8, dtype=np.uint64)
+                n8 = cout >> 3
+                for x8 in range(0, wo - 7, 8):
+                    for o8 in range(n8):
+                        for i in range(8):
+                            blk8[i] = cnt64[((o8 * 8 + i) * npx + r * wo + x8) >> 3]
+                        _transpose8x8(blk8)
+                        for j in range(8):
+                            out64[(x8 + j) * n8 + o8] = blk8[j]
+                for xo in range(wo - wo % 8, wo):
+                    for o in range(cout):
+                        out[yo, xo, o] = cnt[o * npx + r * wo + xo]
+            else:
+                for xo in range(wo):
+                    for o in range(cout):
+                        out[yo, xo, o] = cnt[o * npx + r * wo + xo]
+            for xo in range(wo):
+                if sx[r * wo + xo] * bound_w >= limit:
+                    pending[yo, xo] = True
+
+
+@njit(cache=True, parallel=True)
+def _conv_checked(
+    xc: np.ndarray,
+    wct: np.ndarray,
+    shifts: np.ndarray,
+    ps_proto: np.ndarray,
+    k: int,
+    group: int,
+    stride: int,
+    oc_batch: int,
+    lo: int,
+    hi: int,
+    wrap: bool,
+    pending: np.ndarray,
+    thr_t: np.ndarray,
+    sign: np.ndarray,
+    out: np.ndarray,
+    acc_out: np.ndarray,
+    row_events: np.ndarray,
+    row_first: np.ndarray,
+) -> None:
+    """The checked pass: every ``pending`` pixel replays its PE cycles
+    (:func:`_checked_pixel`); per output row the overflow count and the first event (the row's
+    first pixel with one, and its key), in raster order."""
+    ho, wo, cout = out.shape
+    for yo in prange(ho):
+        acc = np.zeros(cout, dtype=np.int64)
+        ps = np.empty((ps_proto.shape[0], cout), dtype=ps_proto.dtype)
+        events = 0
+        first_x = -1
+        first_key = -1
+        for xo in range(wo):
+            if not pending[yo, xo]:
+                continue
+            n, key = _checked_pixel(
+                xc, wct, shifts, k, group, yo * stride, xo * stride, oc_batch, lo, hi, wrap, ps, acc
+            )
+            if n > 0:
+                events += n
+                if first_x < 0:
+                    first_x = xo
+                    first_key = key
+            _finish_pixel(acc, thr_t, sign, out, acc_out, yo, xo)
         row_events[yo] = events
         row_first[yo, 0] = first_x
         row_first[yo, 1] = first_key
@@ -494,6 +766,68 @@ def _weight_chunks(
         else:
             chunks[i] = values >> sh
     return chunks, shifts
+
+
+def _lut_operands(
+    xp: np.ndarray,
+    wcodes: np.ndarray,
+    k: int,
+    stride: int,
+    wo: int,
+    weight_bits: int,
+    weight_encoding: str,
+    lane: type,
+) -> tuple:
+    """Operands of :func:`_conv_lut`: the padded map as flat lanes ``(H_p, s, C_in + 1, W_q)``
+    (column phase ``s``, a zero channel for the padding positions), each window position's
+    offset in it, the weight patterns' table row offsets, plane coefficients and block sizes."""
+    hp, wp, cin = xp.shape
+    cout, n_taps, _ = wcodes.shape
+    n_pos = n_taps * cin
+    n_g = -(-n_pos // 16) * 4  # groups of four positions, a multiple of four groups
+    wq = -(-wp // stride)
+    xs = np.zeros((hp, stride, cin + 1, wq), dtype=lane)
+    for ph in range(stride):
+        cols = xp[:, ph::stride, :]
+        xs[:, ph, :cin, : cols.shape[1]] = cols.transpose(0, 2, 1)
+    q = np.arange(n_g * 4)
+    tap, c = q // cin, q % cin
+    ky, kx = tap // k, tap % k
+    qoff = ((ky * stride + kx % stride) * (cin + 1) + c) * wq + kx // stride
+    qoff[n_pos:] = cin * wq  # padding positions read the zero channel
+    row_stride = stride * stride * (cin + 1) * wq
+
+    rows = max(1, -(-64 // wo))
+    npx = -(-(rows * wo) // 16) * 16
+    per_group = 16 * npx * np.dtype(lane).itemsize
+    gchunk = min(n_g, max(4, (24 * 1024 // per_group) // 4 * 4))
+
+    flat = np.zeros((cout, n_g * 4), dtype=np.int64)
+    flat[:, :n_pos] = wcodes.reshape(cout, n_pos)
+    g_local = (np.arange(n_g) % gchunk) * 16
+    poff = np.empty((cout, weight_bits, n_g), dtype=np.int64)
+    for b in range(weight_bits):
+        bits = ((flat >> b) & 1).reshape(cout, n_g, 4)
+        pattern = bits[..., 0] | (bits[..., 1] << 1) | (bits[..., 2] << 2) | (bits[..., 3] << 3)
+        poff[:, b] = (g_local[None, :] + pattern) * npx
+    if weight_encoding == "dorefa":  # v = 2n - (2^W - 1)
+        bcoef = np.array([1 << (b + 1) for b in range(weight_bits)], dtype=np.int64)
+        offset = -((1 << weight_bits) - 1)
+    else:  # two's complement: the top bit counts -2^(W-1)
+        bcoef = np.array([1 << b for b in range(weight_bits)], dtype=np.int64)
+        bcoef[-1] = -bcoef[-1]
+        offset = 0
+    return (
+        xs.reshape(-1),
+        qoff.astype(np.int64),
+        row_stride,
+        poff.reshape(cout * weight_bits, n_g),
+        bcoef,
+        offset,
+        rows,
+        npx,
+        gchunk,
+    )
 
 
 def _lane_dtype(bound: int) -> type:
@@ -819,10 +1153,11 @@ def _conv(
     core_weight_bits: int | None = None,
     pack_1x1: bool = False,
     gen1: bool = False,
-    path: Literal["auto", "generic", "checked"] = "auto",
+    path: Literal["auto", "popcount", "lut", "dense", "checked"] = "auto",
 ) -> ConvResult:
-    """:func:`conv_core` with a ``path`` override for tests (``generic``: no popcount;
-    ``checked``: replay every cycle for every pixel)."""
+    """:func:`conv_core` with a ``path`` override for tests and benchmarks: the fast dot
+    product of ``popcount`` (widths <= 2 only), ``lut`` (tables) or ``dense`` (multiply-add);
+    ``checked`` replays every cycle for every pixel."""
     _validate(
         x_codes,
         w_codes,
@@ -854,8 +1189,6 @@ def _conv(
         negative = np.zeros(cout, dtype=np.bool_)
     lo = -(1 << (accumulator_bits - 1))
     hi = (1 << (accumulator_bits - 1)) - 1
-    wrap = overflow == "wrap"
-    force_checked = path == "checked"
     group = ic_batch * (PACK_1X1_GROUPS if pack_1x1 else 1)  # channels per cycle
     amax = (1 << feature_bits) - 1
 
@@ -867,59 +1200,29 @@ def _conv(
     # bounded by S_x * max(positive part, negative part) of sum_i w_i 2^(i Wc) over the codes:
     # dorefa 2^W - 1 (all chunks positive / negative), twos' complement 2^(W-1) (the value -2^(W-1))
     bound_w = (1 << weight_bits) - 1 if weight_encoding == "dorefa" else 1 << (weight_bits - 1)
-    # cycle replay is needed only if some window could push the accumulator out of range
-    need_checked = force_checked or n_taps * cin * amax * bound_w > min(hi, -lo)
-
-    wvals = _weight_values(wcodes, weight_bits, weight_encoding)
-    if need_checked:
-        ma = -(-feature_bits // a_core)
-        xc = np.empty((ma,) + xp.shape, dtype=np.uint8)
-        for j in range(ma):
-            xc[j] = (xp >> (j * a_core)) & ((1 << a_core) - 1)
-        chunks, w_shifts = _weight_chunks(wvals, wcodes, weight_bits, w_core, weight_encoding)
-        shifts = np.array([j * a_core + s for j in range(ma) for s in w_shifts], dtype=np.int64)
-        n_cycles = ((k + 2) // 3) ** 2 * len(shifts) * -(-cin // group)
-        # one cycle's partial sum: at most 9 taps x group channels x chunk maxima
-        ps_bound = 9 * min(group, cin) * ((1 << a_core) - 1) * (1 << w_core)
-        ps_proto = np.zeros((n_cycles, 1), dtype=_lane_dtype(ps_bound))
-        wct = np.ascontiguousarray(chunks.transpose(0, 2, 3, 1))  # (mw, k*k, C_in, C_out)
-    else:  # never read: every pixel takes the fast path
-        xc = np.zeros((1, 1, 1, 1), dtype=np.uint8)
-        wct = np.zeros((1, 1, 1, 1), dtype=np.int16)
-        shifts = np.zeros(1, dtype=np.int64)
-        ps_proto = np.zeros((0, 1), dtype=np.int16)
+    limit = min(hi, -lo)
 
     out = np.empty((ho, wo, cout), dtype=np.uint8)
-    acc = np.empty((ho, wo, cout), dtype=np.int64)
-    row_events = np.zeros(ho, dtype=np.int64)
-    row_first = np.full((ho, 2), -1, dtype=np.int64)
+    # the accumulator's values fit its width: the narrowest of int16 / int32 / int64 holding it
+    acc = np.empty((ho, wo, cout), dtype=_lane_dtype(hi))
+    pending = np.zeros((ho, wo), dtype=np.bool_)  # pixels left to the checked pass
     # a negative channel counts acc <= T, i.e. -acc >= -T: one comparison form for all channels.
     # acc stays in [lo, hi], so clipping T to [lo - 1, hi + 1] changes no count (and cannot
     # overflow when negated)
     sign = np.where(negative, -1, 1).astype(np.int64)
     thr = np.ascontiguousarray((np.clip(thresholds, lo - 1, hi + 1) * sign[:, None]).T)
-    common = (
-        xc,
-        wct,
-        shifts,
-        ps_proto,
-        thr,
-        sign,
-        stride,
-        group,
-        oc_batch,
-        lo,
-        hi,
-        wrap,
-        bound_w,
-        force_checked,
-        out,
-        acc,
-        row_events,
-        row_first,
-    )
+    fast_args = (thr, sign, stride, limit, bound_w)
 
-    if feature_bits <= 2 and weight_bits <= 2 and path != "generic":
+    if path == "auto":
+        path = "popcount" if feature_bits <= 2 and weight_bits <= 2 else "lut"
+    lane = _lane_dtype(n_taps * cin * amax * bound_w)
+    if path == "lut" and lane == np.int64:
+        path = "dense"  # the table lanes hold at most 32 bits
+    if path == "checked":
+        pending[:] = True
+    elif path == "popcount":
+        if not (feature_bits <= 2 and weight_bits <= 2):
+            raise ValueError("the popcount path takes widths up to 2 bits")
         nw = -(-cin // 64)
         n_win = -(-n_taps * cin // 64)
         im2col = n_win < n_taps * nw and ho * wo * n_taps * cin <= _IM2COL_MAX_BYTES
@@ -944,18 +1247,72 @@ def _conv(
             wbt = np.ascontiguousarray(
                 wb.reshape(cout, n_taps, weight_bits, nw).transpose(1, 3, 2, 0)
             ).reshape(n_taps * nw, weight_bits, cout)
-        if weight_encoding == "dorefa":
-            bcoef = np.array([1 << (b + 1) for b in range(weight_bits)], dtype=np.int64)
-            offset = -((1 << weight_bits) - 1)
+        # sums = S_0 + 2 S_1 (dorefa) or S_0 - 2 S_1 (two's complement), S_b the activations
+        # under weight code bit b; dorefa v = 2n - (2^W - 1) = 2 (S_0 + 2 S_1) - (2^W - 1) S_x;
+        # two's complement W = 1: v = -n
+        twos = weight_encoding != "dorefa"
+        if not twos:
+            scale, offset = 2, -((1 << weight_bits) - 1)
         else:
-            bcoef = np.array([1 << b for b in range(weight_bits)], dtype=np.int64)
-            bcoef[-1] = -bcoef[-1]
-            offset = 0
-        _conv_popcount(xw, im2col, wbt, bcoef, offset, k, *common)
+            scale, offset = (-1 if weight_bits == 1 else 1), 0
+        _conv_popcount(xw, im2col, wbt, scale, offset, twos, k, *fast_args, out, acc, pending)
+    elif path == "lut":
+        # the table kernel works channel-major: its accumulators come back as a transposed
+        # view (same shape and values, other strides)
+        acc_t = np.empty((ho, cout, wo), dtype=acc.dtype)
+        acc = acc_t.transpose(0, 2, 1)
+        narrow = acc.dtype != np.int64
+        thr_fast = np.clip(thr, -limit, limit).astype(acc.dtype)
+        _conv_lut(
+            *_lut_operands(xp, wcodes, k, stride, wo, weight_bits, weight_encoding, lane),
+            thr_fast,
+            narrow,
+            k,
+            *fast_args,
+            out,
+            acc_t,
+            pending,
+        )
     else:
-        lane = _lane_dtype(n_taps * cin * amax * bound_w)
+        wvals = _weight_values(wcodes, weight_bits, weight_encoding)
         wt = np.ascontiguousarray(wvals.reshape(cout, n_taps * cin).T.astype(lane))
-        _conv_dense(xp, wt, k, *common)
+        _conv_dense(xp, wt, k, *fast_args, out, acc, pending)
+
+    row_events = np.zeros(ho, dtype=np.int64)
+    row_first = np.full((ho, 2), -1, dtype=np.int64)
+    if pending.any():  # some window could push the accumulator out of range: replay its cycles
+        ma = -(-feature_bits // a_core)
+        xc = np.empty((ma,) + xp.shape, dtype=np.uint8)
+        for j in range(ma):
+            xc[j] = (xp >> (j * a_core)) & ((1 << a_core) - 1)
+        wvals = _weight_values(wcodes, weight_bits, weight_encoding)
+        chunks, w_shifts = _weight_chunks(wvals, wcodes, weight_bits, w_core, weight_encoding)
+        shifts = np.array([j * a_core + s for j in range(ma) for s in w_shifts], dtype=np.int64)
+        n_cycles = ((k + 2) // 3) ** 2 * len(shifts) * -(-cin // group)
+        # one cycle's partial sum: at most 9 taps x group channels x chunk maxima
+        ps_bound = 9 * min(group, cin) * ((1 << a_core) - 1) * (1 << w_core)
+        ps_proto = np.zeros((n_cycles, 1), dtype=_lane_dtype(ps_bound))
+        wct = np.ascontiguousarray(chunks.transpose(0, 2, 3, 1))  # (mw, k*k, C_in, C_out)
+        _conv_checked(
+            xc,
+            wct,
+            shifts,
+            ps_proto,
+            k,
+            group,
+            stride,
+            oc_batch,
+            lo,
+            hi,
+            overflow == "wrap",
+            pending,
+            thr,
+            sign,
+            out,
+            acc,
+            row_events,
+            row_first,
+        )
 
     first: tuple[int, int, int] | None = None
     hit = np.flatnonzero(row_first[:, 0] >= 0)

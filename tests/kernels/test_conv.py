@@ -49,9 +49,9 @@ def test_kernel_matches_oracle_narrow_accumulator(case: ConvCase) -> None:
 
 
 @kernel_settings
-@given(case=conv_cases(max_bits=2), path=st.sampled_from(["generic", "checked"]))
+@given(case=conv_cases(max_bits=2), path=st.sampled_from(["popcount", "lut", "dense", "checked"]))
 def test_every_path_matches_oracle(case: ConvCase, path: str) -> None:
-    """The popcount fast path, the integer fast path and the cycle replay agree."""
+    """The popcount, table and integer fast paths and the cycle replay agree."""
     assert_same(case.call(_conv3x3, path=path), case.call(conv3x3_ref))
 
 
@@ -135,11 +135,64 @@ def test_core_1x1_matches_oracle(case: ConvCase) -> None:
 @kernel_settings
 @given(
     case=core_cases(kernels=(1, 2, 3, 4, 5, 6, 7, 8, 9), max_bits=2),
-    path=st.sampled_from(["generic", "checked"]),
+    path=st.sampled_from(["popcount", "lut", "dense", "checked"]),
 )
 def test_core_every_path_matches_oracle(case: ConvCase, path: str) -> None:
-    """Every kernel size 1..9; the popcount, integer and cycle-replay paths agree."""
+    """Every kernel size 1..9; the popcount, table, integer and cycle-replay paths agree."""
     assert_same(case.call(_conv, path=path), case.call(conv_core_ref))
+
+
+@kernel_settings
+@given(
+    case=core_cases(kernels=(1, 3, 5, 7), max_bits=8),
+    path=st.sampled_from(["lut", "dense", "checked"]),
+)
+def test_core_wide_operands_every_path(case: ConvCase, path: str) -> None:
+    """Activations and weights up to 8 bits (the first layer's image): table, integer and
+    cycle-replay paths against the oracle."""
+    assert_same(case.call(_conv, path=path), case.call(conv_core_ref))
+
+
+@pytest.mark.parametrize("accumulator_bits", [12, 16, 32, 40])
+@pytest.mark.parametrize(
+    ("weight_bits", "weight_encoding"), [(1, "dorefa"), (2, "twos_complement")]
+)
+def test_first_layer_shape_matches_oracle(
+    accumulator_bits: int, weight_bits: int, weight_encoding: str
+) -> None:
+    """An 8-bit 3-channel image into 16 channels on a 2-bit / 1-bit core (4 or 8 passes): the
+    table path's channel-major output stage (8 x 8 byte transposes for widths that are a
+    multiple of 8, 16/32-bit arithmetic) and the checked pass for pixels that may overflow."""
+    rng = np.random.default_rng(8)
+    side = 9 if JIT_DISABLED else 24
+    case = make_case(
+        rng,
+        height=side,
+        width=side,
+        cin=3,
+        cout=16,
+        stride=1,
+        padding=1,
+        feature_bits=8,
+        weight_bits=weight_bits,
+        accumulator_bits=accumulator_bits,
+        overflow="saturate",
+        weight_encoding=weight_encoding,
+        out_bits=2,
+        ic_batch=16,
+        oc_batch=16,
+        core_feature_bits=2,
+        core_weight_bits=1,
+        kernel=3,
+        saturated=accumulator_bits == 12,
+    )
+    got = case.call(conv_core)
+    assert_same(got, case.call(conv_core_ref))
+    assert (
+        got.acc.dtype == {12: np.int16, 16: np.int16, 32: np.int32, 40: np.int64}[accumulator_bits]
+    )
+    if accumulator_bits == 12:
+        assert got.overflow_count > 0  # some pixels took the checked pass
 
 
 @kernel_settings
@@ -485,7 +538,9 @@ def test_output_size(size: int, stride: int, padding: int, want: int) -> None:
 
 
 @pytest.mark.skipif(JIT_DISABLED, reason="threads exist only when jitted")
-def test_result_does_not_depend_on_thread_count() -> None:
+@pytest.mark.parametrize(("feature_bits", "accumulator_bits"), [(2, 7), (8, 14)])
+def test_result_does_not_depend_on_thread_count(feature_bits: int, accumulator_bits: int) -> None:
+    """Popcount (2-bit) and table (8-bit) kernels, with checked pixels."""
     rng = np.random.default_rng(3)
     case = make_case(
         rng,
@@ -495,9 +550,9 @@ def test_result_does_not_depend_on_thread_count() -> None:
         cout=33,
         stride=1,
         padding=1,
-        feature_bits=2,
+        feature_bits=feature_bits,
         weight_bits=2,
-        accumulator_bits=7,
+        accumulator_bits=accumulator_bits,
         overflow="saturate",
         weight_encoding="dorefa",
         out_bits=2,
