@@ -34,12 +34,43 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt."""
 
 
-def _on_signal(signum: int, frame: Any) -> None:
-    # the first signal stops the command; cleanup (removing temp files, stopping workers) is
-    # not interrupted by a second one
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+class _SignalGuard:
+    """SIGINT and SIGTERM raise in the main thread while a command runs (as Ctrl-C does), and
+    the guard remembers the first one: a library that catches the interrupt and fails in its
+    own way (numba interrupted mid-compilation, a simpy process) still ends as an interrupt."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self.previous[sig] = signal.getsignal(sig)
+            if self.previous[sig] is not signal.SIG_IGN:  # nohup / background jobs keep ignoring
+                signal.signal(sig, self._on_signal)
+
+    def restore(self) -> None:
+        """Put back the handlers found at :meth:`install`, so calling :func:`main` leaves the
+        process as it was."""
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        # the first signal stops the command; cleanup (removing temp files, stopping workers)
+        # is not interrupted by a second one
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if self.received is None:
+            self.received = signum
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    def as_interrupt(self) -> KeyboardInterrupt | None:
+        """The interrupt to report for an unexpected exception, if a signal came first."""
+        if self.received is None:
+            return None
+        return Terminated() if self.received == signal.SIGTERM else KeyboardInterrupt()
 
 
 def _exit_for(err: KeyboardInterrupt) -> tuple[int, str]:
@@ -184,6 +215,7 @@ def _add_report(sub: Any) -> None:
         "--all", action="store_true", help="sweep: also plot points that do not fit the part"
     )
     p.add_argument("--title", default=None)
+
 
 def _add_rtl(sub: Any) -> None:
     """``accelsim rtl export|synth``: the core as Verilog, and its synthesized resources."""
@@ -721,7 +753,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": cmd_report,
         "rtl": cmd_rtl,
     }
-    previous = _install_signals()
+    guard = _SignalGuard()
+    guard.install()
     try:
         return handlers[args.command](args)
     except AccelsimError as err:
@@ -734,26 +767,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except BrokenPipeError:
         return 0
+    except Exception:
+        interrupt = guard.as_interrupt()
+        if interrupt is None:
+            raise
+        code, what = _exit_for(interrupt)
+        print(f"accelsim: {what}", file=sys.stderr)
+        return code
     finally:
-        _restore_signals(previous)
-
-
-def _install_signals() -> dict[int, Any]:
-    """SIGINT and SIGTERM raise in the main thread (see :func:`_on_signal`); returns the
-    handlers to restore, so calling :func:`main` leaves the process as it was."""
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    previous = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        previous[sig] = signal.getsignal(sig)
-        if previous[sig] is not signal.SIG_IGN:  # nohup / background jobs keep ignoring
-            signal.signal(sig, _on_signal)
-    return previous
-
-
-def _restore_signals(previous: dict[int, Any]) -> None:
-    for sig, handler in previous.items():
-        signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        guard.restore()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -210,3 +210,47 @@ def test_the_lock_goes_with_a_killed_sweep(tmp_path: Path) -> None:
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert len(_check_rows(out, N)) - 1 == N
+
+
+@pytest.mark.parametrize(
+    ("sig", "code", "word"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+)
+def test_a_signal_mangled_by_a_library_still_ends_as_the_signal(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sig: int,
+    code: int,
+    word: str,
+) -> None:
+    """A library may catch the interrupt and fail its own way (numba interrupted while compiling
+    leaves "no compiled object yet", simpy turns it into a failed process): the command still
+    ends as the signal, with its one line and exit status."""
+    from accelsim import cli
+
+    def mangling(args: object) -> int:
+        try:
+            os.kill(os.getpid(), sig)
+            time.sleep(5)  # the handler raises here
+        except KeyboardInterrupt:
+            raise RuntimeError("no compiled object yet") from None
+        return 0
+
+    monkeypatch.setattr(cli, "cmd_list", mangling)
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    assert cli.main(["list"]) == code
+    assert capsys.readouterr().err == f"accelsim: {word}\n"
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def test_an_error_without_a_signal_is_not_called_an_interrupt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from accelsim import cli
+
+    def failing(args: object) -> int:
+        raise RuntimeError("a real bug")
+
+    monkeypatch.setattr(cli, "cmd_list", failing)
+    with pytest.raises(RuntimeError, match="a real bug"):
+        cli.main(["list"])
