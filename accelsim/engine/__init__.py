@@ -1,6 +1,6 @@
-"""Event-engine glue over simpy: same-time ordering, broadcast signals, occupancy traces."""
+"""Event-engine glue over simpy: same-time ordering, plain callbacks, occupancy traces."""
 
-from accelsim.engine.events import LATE, Signal, call_late
-from accelsim.engine.trace import StepTrace
+from accelsim.engine.events import LATE, call_at, trigger_at
+from accelsim.engine.trace import Steps, StepTrace
 
-__all__ = ["LATE", "Signal", "StepTrace", "call_late"]
+__all__ = ["LATE", "StepTrace", "Steps", "call_at", "trigger_at"]
