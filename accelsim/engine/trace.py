@@ -39,19 +39,22 @@ class StepTrace:
         d = np.concatenate(deltas)
         if len(t) == 0:
             return Steps(np.zeros(1, np.int64), np.zeros(1, np.int64))
-        order = np.argsort(t, kind="stable")
+        # The value after the last change at a time is the sum of every delta up to that time,
+        # whatever order changes of one time come in: any sort will do.
+        order = np.argsort(t, kind="stable")  # nearly sorted runs: the stable sort is fastest
         t = t[order]
         v = np.cumsum(d[order])
-        # keep the last value of each distinct time
-        last = np.ones(len(t), dtype=bool)
-        last[:-1] = t[1:] != t[:-1]
-        t, v = t[last], v[last]
+        # keep the last value of each distinct time, and drop repeats of the same value
+        keep = np.empty(len(t), dtype=bool)
+        np.not_equal(t[1:], t[:-1], out=keep[:-1])
+        keep[-1] = True
+        t, v = t[keep], v[keep]
         if t[0] != 0:
             t = np.concatenate([[0], t])
             v = np.concatenate([[0], v])
-        # drop repeats of the same value
-        keep = np.ones(len(t), dtype=bool)
-        keep[1:] = v[1:] != v[:-1]
+        keep = np.empty(len(t), dtype=bool)
+        keep[0] = True
+        np.not_equal(v[1:], v[:-1], out=keep[1:])
         return Steps(t[keep], v[keep])
 
 

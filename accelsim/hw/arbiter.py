@@ -32,13 +32,21 @@ import simpy
 
 from accelsim.config.schema import STREAMS, AxiConfig
 from accelsim.engine.events import call_at
-from accelsim.hw.channels import DONE
+from accelsim.hw.channels import DONE, PassChannels
+from accelsim.hw.ddr import DramModel, IdealModel
 
 STREAM_ID = {name: i for i, name in enumerate(STREAMS)}
 
 
 class Master(Protocol):
-    """One stream's requester, as the port sees it."""
+    """One stream's requester, as the port sees it.
+
+    After answering ``NOT_YET`` it names the record it waits for: nothing changes until the
+    PE array of ``wait_ch`` has scheduled pixel ``wait_px`` (``wait_ch`` None: ask again).
+    """
+
+    wait_ch: PassChannels | None
+    wait_px: int
 
     def post_time(self) -> int:
         """Cycle its next request is (or will be) posted; ``NOT_YET`` while that depends on a
@@ -61,7 +69,8 @@ class GrantLog:
 
     def __init__(self) -> None:
         # Per grant: stream, owner, posted, start, end, address, bytes, and the DDR model's
-        # cumulative (row hits, row misses, refresh DDR cycles) after it.
+        # cumulative (row hits, row misses, refresh DDR cycles) after it (zeros for the ideal
+        # model; the counters change only while the model serves an access).
         self.flat: list[int] = []
 
     def __len__(self) -> int:
@@ -76,16 +85,13 @@ class GrantLog:
         return cols
 
 
-def _no_counters() -> tuple[int, int, int]:
-    return 0, 0, 0
-
-
 class AxiPort:
     """The single memory port: arbitration plus the DDR model's timing."""
 
     def __init__(
-        self, env: simpy.Environment, cfg: AxiConfig, ddr: object, horizon: int | None = None
-    ) -> None:
+        self, env: simpy.Environment, cfg: AxiConfig, ddr: DramModel | IdealModel,
+        horizon: int | None = None,
+    ) -> None:  # fmt: skip
         self.env = env
         self.cfg = cfg
         self.ddr = ddr
@@ -102,8 +108,6 @@ class AxiPort:
             order = [STREAM_ID[s] for s in cfg.priority]
             self._orders = [order] * n
         self._order = self._orders[n - 1]  # round robin starts at weights
-        # (row hits, row misses, refresh DDR cycles) so far; models without rows have none
-        self._counters = getattr(ddr, "counters", _no_counters)
 
     def attach(self, stream: str, master: Master) -> None:
         """``master`` serves ``stream`` from now on."""
@@ -119,7 +123,9 @@ class AxiPort:
         """The port is free at ``now`` and a request may be posted: serve while requests wait.
 
         One simpy event per wake-up: the port serves grant after grant while, at each grant's
-        end, some request has been posted; then it sleeps until the earliest known request.
+        end, some request has been posted, or only one stream has a request coming (nothing
+        else can change before it: every record follows from grants); when several streams
+        have requests coming it sleeps until the earliest.
         """
         self.wakeups += 1
         t = self.env.now
@@ -129,20 +135,23 @@ class AxiPort:
         order = self._order
         lat = self.cfg.latency_cycles
         bpc = self.cfg.bytes_per_cycle
-        access = self.ddr.access  # type: ignore[attr-defined]
-        counters = self._counters
+        access = self.ddr.access_counted
         extend = self.log.flat.extend
         horizon = self.horizon
         while True:
             pick = -1
             posted = -1
             nxt = -1
+            known = 0  # streams with a known request posted after t
             for s in order:
                 p = post[s]
                 if p < 0:
                     m = masters[s]
                     if m is None:
                         continue
+                    w = m.wait_ch
+                    if w is not None and w.px_scheduled <= m.wait_px:
+                        continue  # still waiting for that pixel
                     p = m.post_time()
                     if p < 0:
                         if p == DONE:
@@ -153,22 +162,28 @@ class AxiPort:
                     if pick < 0:
                         pick = s
                         posted = p
-                elif nxt < 0 or p < nxt:
-                    nxt = p
+                else:
+                    known += 1
+                    if nxt < 0 or p < nxt:
+                        nxt = p
             if pick < 0:
-                self._order = order
-                if nxt >= 0:
-                    call_at(self.env, nxt, self._wake)
-                return  # nothing known: the run is over (or deadlocked)
+                if nxt < 0:
+                    self._order = order
+                    return  # nothing known: the run is over (or deadlocked)
+                if known > 1 or nxt > horizon:
+                    self._order = order
+                    call_at(self.env, nxt, self._wake)  # streams compete: sleep until then
+                    return
+                t = nxt  # a lone stream's next request: its grants run back to back
+                continue
             order = orders[pick]
             m = masters[pick]
             owner, address, nbytes, is_write = m.take(posted)  # type: ignore[union-attr]
             end = t + lat + -(-nbytes // bpc)
-            ddr_end = access(t + lat, address, nbytes, is_write)
+            ddr_end, hits, misses, refresh = access(t + lat, address, nbytes, is_write)
             if ddr_end > end:
                 end = ddr_end
-            h, mi, r = counters()
-            extend((pick, owner, posted, t, end, address, nbytes, h, mi, r))
+            extend((pick, owner, posted, t, end, address, nbytes, hits, misses, refresh))
             post[pick] = -1
             m.done(end)  # type: ignore[union-attr]
             t = end

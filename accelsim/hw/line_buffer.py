@@ -37,6 +37,8 @@ class FeatureReader:
         self.n = lay.n_chunks
         self.k = 0
         self.free_at = ch.start  # the stream may post from here (pass start, last completion)
+        self.wait_ch: PassChannels | None = None  # NOT_YET until wait_ch schedules wait_px
+        self.wait_px = 0
 
     def post_time(self) -> int:
         """Cycle the next request is posted; NOT_YET while unknown, DONE when nothing is left."""
@@ -48,7 +50,9 @@ class FeatureReader:
             return self.free_at
         ch = self.ch
         if ch.px_scheduled <= j:
+            self.wait_ch, self.wait_px = ch, j
             return NOT_YET
+        self.wait_ch = None
         t = ch.px_end.item(j)
         return t if t > self.free_at else self.free_at
 

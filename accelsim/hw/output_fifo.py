@@ -48,14 +48,16 @@ class Writer:
         self.full = lay.fifo_full
         self.n_groups = lay.n_groups
         self.ogb = lay.out_group_bytes
-        self.emitter = lay.emitter.tolist()
-        self.out_addr = lay.out_addr.tolist()
+        self.emitter = lay.emitter.item  # looked up a few times per grant: no list copies
+        self.out_addr = lay.out_addr.item
         self.px_start = ch.px_start
         self.g = 0  # next group to write
         self.free_at = ch.start
         self.k = 0  # the next grant's limit (grant size, segment end), once computed
         self.need = 0  # groups that must be present before it is posted
         self.n = 0  # groups carried by the grant being served
+        self.wait_ch: PassChannels | None = None  # NOT_YET until wait_ch schedules wait_px
+        self.wait_px = 0
 
     def post_time(self) -> int:
         """Cycle the next request is posted; NOT_YET while unknown, DONE when nothing is left."""
@@ -68,9 +70,11 @@ class Writer:
             k = self.grant_groups
         need = k if k < self.full else self.full
         o, ob = divmod(g + need - 1, self.m)
-        e = self.emitter[o]
+        e = self.emitter(o)
         if self.ch.px_scheduled <= e:
+            self.wait_ch, self.wait_px = self.ch, e
             return NOT_YET
+        self.wait_ch = None
         self.k = k
         self.need = need
         if self.pooled:
@@ -93,7 +97,7 @@ class Writer:
             emitter = self.emitter
             while n < k:
                 o, ob = divmod(g + n, m)
-                e = emitter[o]
+                e = emitter(o)
                 if e >= scheduled:
                     break
                 s = px_start.item(e)
@@ -111,7 +115,7 @@ class Writer:
                         break
         self.n = n
         m = self.m
-        return self.owner, self.out_addr[g // m] + (g % m) * self.ogb, n * self.ogb, True
+        return self.owner, self.out_addr(g // m) + (g % m) * self.ogb, n * self.ogb, True
 
     def done(self, end: int) -> None:
         """The grant completed at ``end``: its groups leave the FIFO."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from accelsim.hw.channels import DONE, NOT_YET, WeightSetState
+from accelsim.hw.channels import DONE, NOT_YET, PassChannels, WeightSetState
 
 FREE, LOADING, READY, IN_USE = 0, 1, 2, 3
 
@@ -34,8 +34,10 @@ class WeightLoader:
         self.n = 0  # set being loaded
         self.j = 0  # its next grant
         self.free_at = start
-        self._bank_user = None  # the pass whose last pixel frees set n's bank (set n - 2's last)
+        self._bank_user: PassChannels | None = None  # whose last pixel frees set n's bank
         self._bank_px = 0
+        self.wait_ch: PassChannels | None = None  # NOT_YET until wait_ch schedules wait_px
+        self.wait_px = 0
 
     def post_time(self) -> int:
         """Cycle the next request is posted; NOT_YET while unknown, DONE when nothing is left."""
@@ -49,7 +51,9 @@ class WeightLoader:
             last = self._bank_user = self.sets[n - 2].users[-1]
             self._bank_px = last.n_px
         if last.px_scheduled < self._bank_px:
+            self.wait_ch, self.wait_px = last, self._bank_px - 1
             return NOT_YET
+        self.wait_ch = None
         t = last.px_end.item(-1)
         return t if t > self.free_at else self.free_at
 

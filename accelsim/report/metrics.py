@@ -158,7 +158,7 @@ def _bank_traces(
     if not sets:
         return bytes_tr, state_tr
     w = g["stream"] == W_STREAM
-    per_set = [len(ws.wset.grants()) for ws in sets]
+    per_set = [-(-ws.wset.nbytes // ws.wset.grant_bytes) for ws in sets]  # grants per set
     bank_of_grant = np.repeat(np.array([ws.wset.bank for ws in sets]), per_set)
     ends, nbytes = g["end"][w], g["nbytes"][w]
     bank = np.array([ws.wset.bank for ws in sets])
