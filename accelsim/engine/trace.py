@@ -18,7 +18,7 @@ class StepTrace:
     def __init__(self, name: str) -> None:
         self.name = name
         self._times: list[np.ndarray] = []
-        self._deltas: list[np.ndarray] = []
+        self._deltas: list[np.ndarray | int] = []  # an int: the same change at every time
         self._t: list[int] = []  # scalar changes, kept as plain ints (cheap to append)
         self._d: list[int] = []
 
@@ -26,15 +26,25 @@ class StepTrace:
         self._t.append(time)
         self._d.append(delta)
 
-    def add_many(self, times: np.ndarray, deltas: np.ndarray) -> None:
-        self._times.append(np.asarray(times, dtype=np.int64).ravel())
-        self._deltas.append(
-            np.broadcast_to(np.asarray(deltas, dtype=np.int64), np.shape(times)).ravel()
-        )
+    def add_many(self, times: np.ndarray, deltas: np.ndarray | int) -> None:
+        """Changes at many times: ``deltas`` an array of the same shape, or one int for all."""
+        t = np.asarray(times, dtype=np.int64).ravel()
+        self._times.append(t)
+        if isinstance(deltas, (int, np.integer)):
+            self._deltas.append(int(deltas))
+        else:
+            d = np.asarray(deltas, dtype=np.int64)
+            if d.size != t.size:
+                d = np.broadcast_to(d, np.shape(times))
+            self._deltas.append(d.ravel())
 
     def steps(self) -> Steps:
         times = [*self._times, np.asarray(self._t, dtype=np.int64)]
-        deltas = [*self._deltas, np.asarray(self._d, dtype=np.int64)]
+        deltas = [
+            np.full(len(t), d, dtype=np.int64) if isinstance(d, int) else d
+            for t, d in zip(self._times, self._deltas, strict=True)
+        ]
+        deltas.append(np.asarray(self._d, dtype=np.int64))
         t = np.concatenate(times)
         d = np.concatenate(deltas)
         if len(t) == 0:

@@ -61,18 +61,22 @@ class PassChannels:
         self.n_groups = layout.n_groups
         self.start = -1  # pass start (previous pass's or layer's end), -1 until known
         self.end = -1
+        # Every record in one buffer, so that the PE array's kernel takes one array:
+        n_c, n_r, n_p = layout.n_chunks, layout.n_groups + 1, layout.n_px
+        o = [0, n_c, n_c + n_r, n_c + 2 * n_r, n_c + 2 * n_r + n_p]
+        self.offsets = o  # where chunk_done, rel_cum, rel_time, px_start, px_end start
+        self.records = rec = np.full(o[4] + n_p, -1, dtype=np.int64)
+        rec[o[1] : o[3]] = 0
         # reader -> PE: completion time of every read chunk (-1: not yet)
-        self.chunk_done = np.full(layout.n_chunks, -1, dtype=np.int64)
+        self.chunk_done = rec[: o[1]]
         self.chunks_done = 0
-        # PE -> reader, writer, loader: start/end of every conv pixel (-1: not yet scheduled)
-        self.px = np.full((2, layout.n_px), -1, dtype=np.int64)
-        self.px_start = self.px[0]
-        self.px_end = self.px[1]
-        self.px_scheduled = 0
         # writer -> PE: FIFO releases (cumulative groups written, completion time)
-        self.rel = np.zeros((2, layout.n_groups + 1), dtype=np.int64)
-        self.rel_cum = self.rel[0]
-        self.rel_time = self.rel[1]
+        self.rel_cum = rec[o[1] : o[2]]
+        self.rel_time = rec[o[2] : o[3]]
+        # PE -> reader, writer, loader: start/end of every conv pixel (-1: not yet scheduled)
+        self.px_start = rec[o[3] : o[4]]
+        self.px_end = rec[o[4] :]
+        self.px_scheduled = 0
         self.n_rel = 0
         self.last_write = -1  # completion of the last write grant, -1 until then
         self.stalls = np.zeros(3, dtype=np.int64)  # weights, input, output

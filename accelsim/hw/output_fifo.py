@@ -31,6 +31,10 @@ from __future__ import annotations
 from accelsim.hw.channels import DONE, NOT_YET, PassChannels
 
 
+def _same(o: int) -> int:
+    return o
+
+
 class Writer:
     """The output stream's master for one pass."""
 
@@ -45,10 +49,12 @@ class Writer:
         self.pooled = lay.pooled
         self.seg = lay.seg_groups
         self.grant_groups = lay.out_chunk_groups
-        self.full = lay.fifo_full
+        self.full = max(1, lay.fifo_full)  # >= 1 whenever the FIFO holds a pixel (placement)
         self.n_groups = lay.n_groups
         self.ogb = lay.out_group_bytes
-        self.emitter = lay.emitter.item  # looked up a few times per grant: no list copies
+        # the conv pixel emitting output pixel o: o itself without a pool; looked up a few
+        # times per grant, so no list copies
+        self.emitter = lay.emitter.item if lay.pooled else _same
         self.out_addr = lay.out_addr.item
         self.px_start = ch.px_start
         self.g = 0  # next group to write

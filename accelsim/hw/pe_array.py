@@ -24,67 +24,69 @@ from numba import njit
 
 from accelsim.hw.channels import READY, WAIT_INPUT, WAIT_OUTPUT, WAIT_WEIGHTS, PassChannels
 
-# Rows of the per-pass static table handed to the kernel.
-_NEED, _RESERVE, _CUM = 0, 1, 2
-# The array's state vector: next pixel, end of the last scheduled pixel, release pointer,
-# FIFO groups, cycles per pixel, then the stall counters (weights, input, output).
+# The array's own buffer: its state (next pixel, end of the last scheduled pixel, release
+# pointer, FIFO groups, cycles per pixel, the stall counters for weights, input, output), where
+# its channels' records start (read chunks, releases' groups and times, pixel starts and ends),
+# then per pixel: the chunk completing its window, its FIFO reservation, reservations so far.
 _I, _T_PREV, _REL_PTR, _CAP, _CPP, _STALLS = 0, 1, 2, 3, 4, 5
+_OFFSETS = 8  # chunk_done, rel_cum, rel_time, px_start, px_end
+_HEADER = 13
 
 
 @njit(cache=True)
-def _advance(
-    st: np.ndarray,
-    static: np.ndarray,
-    chunk_done: np.ndarray,
-    rel: np.ndarray,
-    px: np.ndarray,
-    t_w: int,
-    n_rel: int,
-) -> tuple[int, int, int]:
-    """Schedule pixels from ``st[_I]`` while their conditions are decided.
+def _advance(own: np.ndarray, rec: np.ndarray, t_w: int, n_rel: int) -> tuple[int, int, int]:
+    """Schedule pixels from ``own[_I]`` while their conditions are decided.
 
     Returns (next pixel, status, what it waits for): the chunk (input) or the groups that must
     have been written (output).
     """
-    i = st[_I]
-    t_prev = st[_T_PREV]
-    rel_ptr = st[_REL_PTR]
-    cap = st[_CAP]
-    cpp = st[_CPP]
-    n_px = static.shape[1]
+    i = own[_I]
+    t_prev = own[_T_PREV]
+    rel_ptr = own[_REL_PTR]
+    cap = own[_CAP]
+    cpp = own[_CPP]
+    chunk_done = own[_OFFSETS]
+    rel_cum = own[_OFFSETS + 1]
+    rel_time = own[_OFFSETS + 2]
+    px_start = own[_OFFSETS + 3]
+    px_end = own[_OFFSETS + 4]
+    n_px = (own.shape[0] - _HEADER) // 3
+    need_at = _HEADER
+    reserve_at = _HEADER + n_px
+    cum_at = _HEADER + 2 * n_px
     status = READY
     what = 0
     while i < n_px:
         if t_w < 0:
             status = WAIT_WEIGHTS
             break
-        chunk = static[_NEED, i]
-        t_in = chunk_done[chunk]
+        chunk = own[need_at + i]
+        t_in = rec[chunk_done + chunk]
         if t_in < 0:
             status, what = WAIT_INPUT, chunk
             break
-        need = static[_CUM, i] - cap
+        need = own[cum_at + i] - cap
         t_out = 0
-        if static[_RESERVE, i] > 0 and need > 0:
-            while rel_ptr < n_rel and rel[0, rel_ptr] < need:
+        if own[reserve_at + i] > 0 and need > 0:
+            while rel_ptr < n_rel and rec[rel_cum + rel_ptr] < need:
                 rel_ptr += 1
             if rel_ptr >= n_rel:
                 status, what = WAIT_OUTPUT, need
                 break
-            t_out = rel[1, rel_ptr]
+            t_out = rec[rel_time + rel_ptr]
         a = max(t_prev, t_w)
         b = max(a, t_in)
         c = max(b, t_out)
-        st[_STALLS] += a - t_prev
-        st[_STALLS + 1] += b - a
-        st[_STALLS + 2] += c - b
-        px[0, i] = c
+        own[_STALLS] += a - t_prev
+        own[_STALLS + 1] += b - a
+        own[_STALLS + 2] += c - b
+        rec[px_start + i] = c
         t_prev = c + cpp
-        px[1, i] = t_prev
+        rec[px_end + i] = t_prev
         i += 1
-    st[_I] = i
-    st[_T_PREV] = t_prev
-    st[_REL_PTR] = rel_ptr
+    own[_I] = i
+    own[_T_PREV] = t_prev
+    own[_REL_PTR] = rel_ptr
     return i, status, what
 
 
@@ -94,26 +96,27 @@ class PeArray:
     def __init__(self, ch: PassChannels, fifo_groups: int) -> None:
         lay = ch.layout
         self.ch = ch
-        self.static = np.ascontiguousarray(
-            np.stack([lay.need_chunk, lay.reserve, lay.cum_reserve]), dtype=np.int64
-        )
-        self.st = np.zeros(_STALLS + 3, dtype=np.int64)
-        self.st[_CAP] = fifo_groups
-        self.st[_CPP] = lay.cycles_per_px
-        ch.stalls = self.st[_STALLS:]  # the stall records live in the state vector
+        n = lay.n_px
+        own = np.zeros(_HEADER + 3 * n, dtype=np.int64)
+        own[_CAP] = fifo_groups
+        own[_CPP] = lay.cycles_per_px
+        own[_OFFSETS:_HEADER] = ch.offsets
+        own[_HEADER : _HEADER + n] = lay.need_chunk
+        own[_HEADER + n : _HEADER + 2 * n] = lay.reserve
+        own[_HEADER + 2 * n :] = lay.cum_reserve
+        self.own = own
+        ch.stalls = own[_STALLS:_OFFSETS]  # the stall records live in the array's buffer
         self.i = 0
 
     def start(self) -> None:
         """Begin at the pass start (``ch.start``) and schedule what can be scheduled."""
-        self.st[_T_PREV] = self.ch.start
+        self.own[_T_PREV] = self.ch.start
         self.advance()
 
     def advance(self) -> None:
         """Schedule every pixel whose conditions are decided; note what the next one lacks."""
         ch = self.ch
-        i, ch.pe_waits, ch.pe_need = _advance(
-            self.st, self.static, ch.chunk_done, ch.rel, ch.px, ch.weights.ready, ch.n_rel
-        )
+        i, ch.pe_waits, ch.pe_need = _advance(self.own, ch.records, ch.weights.ready, ch.n_rel)
         if i > self.i:
             self.i = i
             ch.scheduled_up_to(i)

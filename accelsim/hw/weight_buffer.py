@@ -29,8 +29,7 @@ class WeightLoader:
 
     def __init__(self, sets: Sequence[WeightSetState], start: int = 0) -> None:
         self.sets = list(sets)
-        self.grants = [ws.wset.grants() for ws in self.sets]
-        assert all(self.grants), "every weight set has bytes to load"
+        assert all(ws.wset.nbytes > 0 for ws in self.sets), "every weight set has bytes to load"
         self.n = 0  # set being loaded
         self.j = 0  # its next grant
         self.free_at = start
@@ -62,15 +61,16 @@ class WeightLoader:
         ws = self.sets[self.n]
         if self.j == 0:
             ws.first_request = posted
-        addr, nbytes = self.grants[self.n][self.j]
-        return ws.wset.layer, addr, nbytes, False
+        w = ws.wset
+        off = self.j * w.grant_bytes  # the set's grants, in order (WeightSet.grants)
+        return w.layer, w.address + off, min(w.grant_bytes, w.nbytes - off), False
 
     def done(self, end: int) -> None:
         """The grant completed at ``end``; the set is ready after its last grant."""
         self.free_at = end
         self.j += 1
-        if self.j == len(self.grants[self.n]):
-            ws = self.sets[self.n]
+        ws = self.sets[self.n]
+        if self.j * ws.wset.grant_bytes >= ws.wset.nbytes:
             self.n += 1
             self.j = 0
             self._bank_user = None
