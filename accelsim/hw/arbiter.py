@@ -19,8 +19,9 @@ is known, and one not known yet is posted after ``t``. Serving a grant is theref
 pick among the requests posted by ``t``, ask the DDR model, record the completion at once
 (records may lie ahead of the clock; they are final). The port is a chain of simpy callbacks,
 one event per wake-up: from there it serves grant after grant while, at each grant's end, some
-request is posted (a busy period; a lone stream's grants are batched back to back), then sleeps
-until the earliest known request. ``horizon`` (the hang guard's cycle) ends a busy period early.
+request is posted or only one stream has a request coming (nothing else can change before it,
+so a lone stream's grants run back to back); when several streams have requests coming it
+sleeps until the earliest. ``horizon`` (the hang guard's cycle) ends such a run early.
 """
 
 from __future__ import annotations
