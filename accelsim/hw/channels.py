@@ -61,21 +61,23 @@ class PassChannels:
         self.n_groups = layout.n_groups
         self.start = -1  # pass start (previous pass's or layer's end), -1 until known
         self.end = -1
-        # Every record in one buffer, so that the PE array's kernel takes one array:
-        n_c, n_r, n_p = layout.n_chunks, layout.n_groups + 1, layout.n_px
-        o = [0, n_c, n_c + n_r, n_c + 2 * n_r, n_c + 2 * n_r + n_p]
-        self.offsets = o  # where chunk_done, rel_cum, rel_time, px_start, px_end start
-        self.records = rec = np.full(o[4] + n_p, -1, dtype=np.int64)
-        rec[o[1] : o[3]] = 0
+        # Every record in one buffer, so that the PE array's kernel takes one array. The
+        # releases come last and stay unwritten until used (n_rel of them are ever read): their
+        # memory is not touched up front.
+        n_c, n_p, n_r = layout.n_chunks, layout.n_px, layout.n_groups + 1
+        # where chunk_done, rel_cum, rel_time, px_start and px_end start
+        self.offsets = o = [0, n_c + 2 * n_p, n_c + 2 * n_p + n_r, n_c, n_c + n_p]
+        self.records = rec = np.empty(n_c + 2 * n_p + 2 * n_r, dtype=np.int64)
+        rec[: n_c + 2 * n_p] = -1
         # reader -> PE: completion time of every read chunk (-1: not yet)
-        self.chunk_done = rec[: o[1]]
+        self.chunk_done = rec[:n_c]
         self.chunks_done = 0
-        # writer -> PE: FIFO releases (cumulative groups written, completion time)
-        self.rel_cum = rec[o[1] : o[2]]
-        self.rel_time = rec[o[2] : o[3]]
         # PE -> reader, writer, loader: start/end of every conv pixel (-1: not yet scheduled)
-        self.px_start = rec[o[3] : o[4]]
-        self.px_end = rec[o[4] :]
+        self.px_start = rec[n_c : n_c + n_p]
+        self.px_end = rec[n_c + n_p : n_c + 2 * n_p]
+        # writer -> PE: FIFO releases (cumulative groups written, completion time), n_rel of them
+        self.rel_cum = rec[o[1] : o[2]]
+        self.rel_time = rec[o[2] :]
         self.px_scheduled = 0
         self.n_rel = 0
         self.last_write = -1  # completion of the last write grant, -1 until then
