@@ -4,40 +4,64 @@
   outstanding (waiting or being served), as an in-order AXI master.
 - A grant holds the port until it completes; grants do not preempt.
 - When the port is free and requests wait, the arbiter picks one at the end of the current cycle
-  (after every other event of that cycle, :data:`accelsim.engine.LATE`): ``round_robin`` over the
-  order weights, features, outputs, starting after the last stream granted; or fixed
-  ``priority`` in ``axi.priority`` order.
+  (after every other event of that cycle): ``round_robin`` over the order weights, features,
+  outputs, starting after the last stream granted; or fixed ``priority`` in ``axi.priority``
+  order.
 - Grant time: the DDR model serves the transfer from ``start + axi.latency_cycles``; the grant
   completes at ``max(ddr_end, start + latency + ceil(bytes / axi.bytes_per_cycle))``.
+
+How the port runs (the event core). Each stream is served by one :class:`Master` at a time
+(the weight loader; the current pass's reader and writer), which can say when its next request
+is posted: a cycle, or "not yet" while that depends on a record another block has not written.
+Every record the masters wait on follows from completed grants (the PE array schedules its
+pixels from them at once), so when the port is free at cycle ``t`` every request posted by ``t``
+is known, and one not known yet is posted after ``t``. Serving a grant is therefore one step:
+pick among the requests posted by ``t``, ask the DDR model, record the completion at once
+(records may lie ahead of the clock; they are final). The port is a chain of simpy callbacks,
+one event per wake-up: from there it serves grant after grant while, at each grant's end, some
+request is posted or only one stream has a request coming (nothing else can change before it,
+so a lone stream's grants run back to back); when several streams have requests coming it
+sleeps until the earliest. ``horizon`` (the hang guard's cycle) ends such a run early.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import simpy
 
 from accelsim.config.schema import STREAMS, AxiConfig
-from accelsim.engine.events import call_late
-from accelsim.engine.trace import StepTrace
+from accelsim.engine.events import call_at
+from accelsim.hw.channels import DONE, PassChannels
+from accelsim.hw.ddr import DramModel, IdealModel
 
 STREAM_ID = {name: i for i, name in enumerate(STREAMS)}
 
 
-@dataclass
-class _Request:
-    stream: int
-    owner: int
-    address: int
-    nbytes: int
-    is_write: bool
-    posted: int
-    done: simpy.Event
+class Master(Protocol):
+    """One stream's requester, as the port sees it.
+
+    After answering ``NOT_YET`` it names the record it waits for: nothing changes until the
+    PE array of ``wait_ch`` has scheduled pixel ``wait_px`` (``wait_ch`` None: ask again).
+    """
+
+    wait_ch: PassChannels | None
+    wait_px: int
+
+    def post_time(self) -> int:
+        """Cycle its next request is (or will be) posted; ``NOT_YET`` while that depends on a
+        record not yet written; ``DONE`` when it has no request left."""
+
+    def take(self, posted: int) -> tuple[int, int, int, bool]:
+        """Its request (posted at ``posted``) is granted now: (owner, address, bytes, write)."""
+
+    def done(self, end: int) -> None:
+        """The grant completed at cycle ``end``."""
 
 
 class GrantLog:
-    """Every grant served, as growing integer columns."""
+    """Every grant served, as one flat integer list (turned into columns at the end)."""
 
     COLUMNS = (
         "stream", "owner", "posted", "start", "end", "address", "nbytes", "hits", "misses",
@@ -45,100 +69,126 @@ class GrantLog:
     )  # fmt: skip
 
     def __init__(self) -> None:
-        self.rows: list[tuple[int, ...]] = []
+        # Per grant: stream, owner, posted, start, end, address, bytes, and the DDR model's
+        # cumulative (row hits, row misses, refresh DDR cycles) after it (zeros for the ideal
+        # model; the counters change only while the model serves an access).
+        self.flat: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.flat) // len(self.COLUMNS)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        if not self.rows:
-            return {c: np.zeros(0, dtype=np.int64) for c in self.COLUMNS}
-        a = np.array(self.rows, dtype=np.int64)
-        return {c: a[:, i] for i, c in enumerate(self.COLUMNS)}
-
-
-def _no_counters() -> tuple[int, int, int]:
-    return 0, 0, 0
+        n = len(self.COLUMNS)
+        a = np.array(self.flat, dtype=np.int64).reshape(-1, n)
+        cols = {c: a[:, i] for i, c in enumerate(self.COLUMNS)}
+        for c in ("hits", "misses", "refresh_ddr_cycles"):  # cumulative -> per grant
+            cols[c] = np.diff(cols[c], prepend=0)
+        return cols
 
 
 class AxiPort:
     """The single memory port: arbitration plus the DDR model's timing."""
 
-    def __init__(self, env: simpy.Environment, cfg: AxiConfig, ddr: object) -> None:
+    def __init__(
+        self, env: simpy.Environment, cfg: AxiConfig, ddr: DramModel | IdealModel,
+        horizon: int | None = None,
+    ) -> None:  # fmt: skip
         self.env = env
         self.cfg = cfg
         self.ddr = ddr
-        self.waiting: list[_Request | None] = [None] * len(STREAMS)
-        self.busy = False
-        self._arb_pending = False
-        self._rr_next = 0
-        self._priority = [STREAM_ID[s] for s in cfg.priority]
-        self.log = GrantLog()
-        self.queue_trace = StepTrace("ddr_waiting_requests")
-        # (row hits, row misses, refresh DDR cycles) so far; models without rows have none
-        self._counters = getattr(ddr, "counters", _no_counters)
-
-    def request(
-        self, stream: str, owner: int, address: int, nbytes: int, is_write: bool
-    ) -> simpy.Event:
-        """Post a request now; the returned event fires with the completion cycle."""
-        sid = STREAM_ID[stream]
-        assert self.waiting[sid] is None, f"stream {stream} already has a request waiting"
-        ev = self.env.event()
-        self.waiting[sid] = _Request(sid, owner, address, nbytes, is_write, self.env.now, ev)
-        self.queue_trace.add(self.env.now, 1)
-        self._schedule_arbitration()
-        return ev
-
-    def _schedule_arbitration(self) -> None:
-        if not self.busy and not self._arb_pending:
-            self._arb_pending = True
-            call_late(self.env, self._arbitrate)
-
-    def _pick(self) -> int | None:
         n = len(STREAMS)
-        if self.cfg.arbitration == "priority":
-            for sid in self._priority:
-                if self.waiting[sid] is not None:
-                    return sid
-            return None
-        for k in range(n):
-            sid = (self._rr_next + k) % n
-            if self.waiting[sid] is not None:
-                self._rr_next = (sid + 1) % n
-                return sid
-        return None
+        self.masters: list[Master | None] = [None] * n
+        self._post = [-1] * n  # each stream's next post time once known (final), else -1
+        self.log = GrantLog()
+        self.horizon = horizon if horizon is not None else 1 << 62
+        self.wakeups = 0  # simpy events the port used
+        if cfg.arbitration == "round_robin":
+            # scan order after granting stream s: s+1, s+2, ... (the first posted one wins)
+            self._orders = [[(s + 1 + k) % n for k in range(n)] for s in range(n)]
+        else:
+            order = [STREAM_ID[s] for s in cfg.priority]
+            self._orders = [order] * n
+        self._order = self._orders[n - 1]  # round robin starts at weights
 
-    def _arbitrate(self) -> None:
-        self._arb_pending = False
-        if self.busy:
-            return
-        sid = self._pick()
-        if sid is None:
-            return
-        req = self.waiting[sid]
-        assert req is not None
-        self.waiting[sid] = None
-        now = self.env.now
-        self.queue_trace.add(now, -1)
-        h0, m0, r0 = self._counters()
+    def attach(self, stream: str, master: Master) -> None:
+        """``master`` serves ``stream`` from now on."""
+        sid = STREAM_ID[stream]
+        self.masters[sid] = master
+        self._post[sid] = -1
+
+    def start(self, t: int) -> None:
+        """Look for requests at cycle ``t`` (the run's start)."""
+        call_at(self.env, t, self._wake)
+
+    def _wake(self, _event: simpy.Event) -> None:
+        """The port is free at ``now`` and a request may be posted: serve while requests wait.
+
+        One simpy event per wake-up: the port serves grant after grant while, at each grant's
+        end, some request has been posted, or only one stream has a request coming (nothing
+        else can change before it: every record follows from grants); when several streams
+        have requests coming it sleeps until the earliest.
+        """
+        self.wakeups += 1
+        t = self.env.now
+        masters = self.masters
+        post = self._post
+        orders = self._orders
+        order = self._order
         lat = self.cfg.latency_cycles
-        ddr_end = self.ddr.access(now + lat, req.address, req.nbytes, req.is_write)  # type: ignore[attr-defined]
-        axi_end = now + lat + -(-req.nbytes // self.cfg.bytes_per_cycle)
-        end = max(int(ddr_end), axi_end)
-        h1, m1, r1 = self._counters()
-        self.log.rows.append(
-            (sid, req.owner, req.posted, now, end, req.address, req.nbytes, h1 - h0, m1 - m0,
-             r1 - r0)
-        )  # fmt: skip
-        self.busy = True
-        # The requester's own event fires at the grant's end (one event per grant, not two);
-        # the port frees itself first, then the requester resumes and may post again.
-        done = req.done
-        done._ok = True  # noqa: SLF001 - triggering by hand with a delay, as Timeout does
-        done._value = end  # noqa: SLF001
-        done.callbacks.insert(0, self._complete)
-        self.env.schedule(done, delay=end - now)
-
-    def _complete(self, _event: simpy.Event) -> None:
-        self.busy = False
-        # Requests posted later in this cycle schedule the arbitration themselves.
-        if any(w is not None for w in self.waiting):
-            self._schedule_arbitration()
+        bpc = self.cfg.bytes_per_cycle
+        access = self.ddr.access_counted
+        extend = self.log.flat.extend
+        horizon = self.horizon
+        while True:
+            pick = -1
+            posted = -1
+            nxt = -1
+            known = 0  # streams with a known request posted after t
+            for s in order:
+                p = post[s]
+                if p < 0:
+                    m = masters[s]
+                    if m is None:
+                        continue
+                    w = m.wait_ch
+                    if w is not None and w.px_scheduled <= m.wait_px:
+                        continue  # still waiting for that pixel
+                    p = m.post_time()
+                    if p < 0:
+                        if p == DONE:
+                            masters[s] = None
+                        continue
+                    post[s] = p
+                if p <= t:
+                    if pick < 0:
+                        pick = s
+                        posted = p
+                else:
+                    known += 1
+                    if nxt < 0 or p < nxt:
+                        nxt = p
+            if pick < 0:
+                if nxt < 0:
+                    self._order = order
+                    return  # nothing known: the run is over (or deadlocked)
+                if known > 1 or nxt > horizon:
+                    self._order = order
+                    call_at(self.env, nxt, self._wake)  # streams compete: sleep until then
+                    return
+                t = nxt  # a lone stream's next request: its grants run back to back
+                continue
+            order = orders[pick]
+            m = masters[pick]
+            owner, address, nbytes, is_write = m.take(posted)  # type: ignore[union-attr]
+            end = t + lat + -(-nbytes // bpc)
+            ddr_end, hits, misses, refresh = access(t + lat, address, nbytes, is_write)
+            if ddr_end > end:
+                end = ddr_end
+            extend((pick, owner, posted, t, end, address, nbytes, hits, misses, refresh))
+            post[pick] = -1
+            m.done(end)  # type: ignore[union-attr]
+            t = end
+            if t > horizon:  # the hang guard's cycle: let simpy's clock catch up
+                self._order = order
+                call_at(self.env, t, self._wake)
+                return

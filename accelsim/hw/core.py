@@ -11,6 +11,10 @@
   Host layers (spec section 5) take their modelled time on the timeline; their DDR traffic goes
   through the ARM's own port and is counted, not arbitrated. A pool fused into the conv before
   it (spec 7.1) takes no time of its own.
+- The sequence of layers and passes is closed form once a pass's end is known, so the sequencer
+  is a callback on the pass's end, not a process: it starts the next pass (its reader and writer
+  become the port's feature and output masters, its PE array starts) at that cycle, or after the
+  host layers in between.
 - Where tensors sit in DDR and how each core layer is cut into grants is the mapping's business
   (:mod:`accelsim.mapping`); this module only connects the blocks and runs them.
 """
@@ -21,15 +25,16 @@ from dataclasses import dataclass
 
 import simpy
 
+from accelsim.engine.events import trigger_at
 from accelsim.engine.trace import StepTrace
 from accelsim.hw.arbiter import AxiPort
 from accelsim.hw.channels import PassChannels, WeightSetState
 from accelsim.hw.ddr import DramModel, IdealModel, make_ddr_model
-from accelsim.hw.line_buffer import feature_reader, line_buffer_occupancy
-from accelsim.hw.output_fifo import writer
-from accelsim.hw.pe_array import pe_array
-from accelsim.hw.weight_buffer import weight_loader
-from accelsim.mapping import Placement, address_map
+from accelsim.hw.line_buffer import FeatureReader, line_buffer_occupancy
+from accelsim.hw.output_fifo import Writer
+from accelsim.hw.pe_array import PeArray
+from accelsim.hw.weight_buffer import WeightLoader
+from accelsim.mapping import LayerPlan, Placement, address_map
 from accelsim.mapping.layout import make_passes
 
 
@@ -45,6 +50,67 @@ class MachineRun:
     line_buffer: StepTrace
 
 
+class _Sequencer:
+    """Layers in order (spec 3.6): starts each pass of a core layer when the previous ends."""
+
+    def __init__(
+        self, env: simpy.Environment, plans: tuple[LayerPlan, ...],
+        passes: dict[int, list[PassChannels]], pes: dict[int, PeArray], port: AxiPort,
+        batch: int, latency: int,
+    ) -> None:  # fmt: skip
+        self.env = env
+        self.plans = plans
+        self.passes = passes
+        self.pes = pes
+        self.port = port
+        self.batch = batch
+        self.latency = latency
+        self.spans: dict[int, tuple[int, int]] = {}
+        self.finished = env.event()
+        self.end = -1  # the network's last cycle, once known
+        self._li = 0  # the layer the sequence stands at
+        self._pi = 0  # its pass
+        self._layer_start = 0
+
+    def run_from(self, t: int) -> None:
+        """The sequence reaches layer ``_li`` at cycle ``t``: walk host and fused layers, start
+        the next core layer's first pass."""
+        plans = self.plans
+        while self._li < len(plans):
+            p = plans[self._li]
+            if p.where == "core":
+                self._layer_start = t
+                self._pi = 0
+                self._start_pass(self.passes[p.index][0], t)
+                return
+            start = t
+            if p.where == "host":
+                t += p.host_cycles * self.batch
+            self.spans[p.index] = (start, t)
+            self._li += 1
+        self.end = t
+        trigger_at(self.env, self.finished, max(t, self.env.now))
+
+    def _start_pass(self, ch: PassChannels, t: int) -> None:
+        ch.start = t
+        self.port.attach("features", FeatureReader(ch))
+        self.port.attach("outputs", Writer(ch, self.latency))
+        self.pes[id(ch)].start()
+
+    def pass_ended(self, ch: PassChannels) -> None:
+        """``ch``'s pass has ended (its ``end`` is set): start the next pass or layer."""
+        t = ch.end
+        layer = self.plans[self._li].index
+        self._pi += 1
+        chans = self.passes[layer]
+        if self._pi < len(chans):
+            self._start_pass(chans[self._pi], t)
+            return
+        self.spans[layer] = (self._layer_start, t)
+        self._li += 1
+        self.run_from(t)
+
+
 def run_machine(
     placement: Placement, *, record_occupancy: bool = True, max_cycles: int | None = None
 ) -> MachineRun:
@@ -55,64 +121,47 @@ def run_machine(
     """
     hw = placement.hw
     net = placement.network
-    batch = net.batch
     env = simpy.Environment()
     ddr = make_ddr_model(hw)
-    port = AxiPort(env, hw.axi, ddr)
-    layouts = make_passes(placement, address_map(placement, batch))
+    port = AxiPort(env, hw.axi, ddr, horizon=max_cycles)
+    layouts = make_passes(placement, address_map(placement, net.batch))
     passes: dict[int, list[PassChannels]] = {}
+    pes: dict[int, PeArray] = {}
     sets: list[WeightSetState] = []
     for layer_passes in layouts:
         chans = []
         for lay in layer_passes:
             if not sets or sets[-1].wset.index != lay.weight_set.index:
-                sets.append(WeightSetState(env, lay.weight_set))
-            ch = PassChannels(env, lay, sets[-1])
+                sets.append(WeightSetState(lay.weight_set))
+            ch = PassChannels(lay, sets[-1])
             sets[-1].users.append(ch)
+            pe = PeArray(ch, hw.output_fifo.groups)
+            ch.wake_pe = pe.advance
+            pes[id(ch)] = pe
             chans.append(ch)
         passes[layer_passes[0].layer] = chans
-    spans: dict[int, tuple[int, int]] = {}
-    fifo = hw.output_fifo.groups
-    latency = hw.core.pipeline_latency_cycles
-
-    def sequencer():  # type: ignore[no-untyped-def]
-        for p in placement.plans:
-            start = env.now
-            if p.where == "host":
-                cycles = p.host_cycles * batch
-                if cycles:
-                    yield env.timeout(cycles)
-            elif p.where == "core":
-                for ch in passes[p.index]:
-                    ch.start = env.now
-                    env.process(feature_reader(env, ch, port))
-                    env.process(pe_array(env, ch, fifo))
-                    yield env.process(writer(env, ch, port, latency))
-                    # A fused pool may leave the last conv pixels out of every window: they
-                    # emit nothing, so the last write can complete before the PE (and the
-                    # reader feeding it) is done. The pass ends when both are.
-                    wait = ch.until_scheduled(ch.layout.n_px - 1)
-                    if wait is not None:
-                        yield wait
-                    t_pe = int(ch.px_end[-1])
-                    if t_pe > env.now:
-                        yield env.timeout(t_pe - env.now)
-                    ch.end = env.now
-            spans[p.index] = (start, env.now)
-
-    env.process(weight_loader(env, sets, port))
-    seq = env.process(sequencer())
+    seq = _Sequencer(
+        env, placement.plans, passes, pes, port, net.batch, hw.core.pipeline_latency_cycles
+    )
+    for chans in passes.values():
+        for ch in chans:
+            ch.on_end = seq.pass_ended
+    port.attach("weights", WeightLoader(sets))
+    seq.run_from(0)
+    port.start(0)
+    spans = seq.spans
     if max_cycles is not None:
         guard = env.timeout(max_cycles)
-        env.run(until=simpy.AnyOf(env, [seq, guard]))
-        if not seq.triggered:
+        env.run(until=simpy.AnyOf(env, [seq.finished, guard]))
+        if not (0 <= seq.end <= max_cycles):
+            done = sum(end <= max_cycles for _, end in spans.values())
             raise RuntimeError(
                 f"simulation of {net.name} did not finish within {max_cycles} cycles "
-                f"(layers finished: {len(spans)} of {len(placement.plans)})"
+                f"(layers finished: {done} of {len(placement.plans)})"
             )
     else:
         try:
-            env.run(until=seq)
+            env.run(until=seq.finished)
         except RuntimeError as err:  # simpy: no events left before the network ended
             raise RuntimeError(
                 f"simulation of {net.name} deadlocked at cycle {env.now} "

@@ -356,6 +356,13 @@ def _serve(gs, bs, faw, tv, st, t_start, address, nbytes, is_write):  # pragma: 
     return t_end
 
 
+@njit(cache=True)
+def _serve_counted(gs, bs, faw, tv, st, t_start, address, nbytes, is_write):  # pragma: no cover
+    """:func:`_serve`, returning also the cumulative (row hits, row misses, refresh cycles)."""
+    t_end = _serve(gs, bs, faw, tv, st, t_start, address, nbytes, is_write)
+    return t_end, st[_S_HITS], st[_S_MISSES], st[_S_REF_CYCLES]
+
+
 # ----------------------------------------------------------------------------------------------
 # Public models
 # ----------------------------------------------------------------------------------------------
@@ -534,6 +541,32 @@ class DramModel:
         self._stats = None
         return end
 
+    def access_counted(
+        self, start_cycle: int, address: int, nbytes: int, is_write: bool
+    ) -> tuple[int, int, int, int]:
+        """:meth:`access` for the AXI port, in one step: the transfer's end and the cumulative
+        (row hits, row misses, refresh DDR cycles) after it, as :meth:`counters` would give.
+
+        The port's arguments are plain ints, ``nbytes > 0``, in time order; they are not
+        checked again."""
+        self._last_start = start_cycle
+        t0 = -(-start_cycle * self._num // self._den)
+        t_end, hits, misses, refresh = _serve_counted(
+            self._gs, self._bs, self._faw, self._tv, self._st, t0, address, nbytes, is_write
+        )
+        end = -(-t_end * self._den // self._num)
+        a = self._acc
+        if is_write:
+            a[1] += 1
+            a[3] += nbytes
+        else:
+            a[0] += 1
+            a[2] += nbytes
+        a[4] += t_end - t0
+        a[5] += end - start_cycle
+        self._stats = None
+        return end, hits, misses, refresh
+
 
 class IdealModel:
     """Peak bandwidth x efficiency plus a fixed latency (spec §3.1 ``ideal``).
@@ -595,6 +628,13 @@ class IdealModel:
             st.bytes_read += nbytes
         st.busy_cycles += end - start_cycle
         return end
+
+    def access_counted(
+        self, start_cycle: int, address: int, nbytes: int, is_write: bool
+    ) -> tuple[int, int, int, int]:
+        """:meth:`access` with the (row hits, row misses, refresh DDR cycles) this model has
+        not: the same interface as :meth:`DramModel.access_counted`."""
+        return self.access(start_cycle, address, nbytes, is_write), 0, 0, 0
 
 
 def make_ddr_model(hw: HwConfig) -> DramModel | IdealModel:

@@ -6,7 +6,8 @@ After the last cycle of output group ``(conv pixel i, ob)`` its thresholded resu
 pooled pixels instead: every pooled pixel conv pixel ``i`` completes (in raster order of the
 pooled map) enters with all its groups at ``px_start[i] + cycles_per_px + latency``. The FIFO
 holds ``output_fifo.groups`` groups; groups in the pipeline count as taken (the PE reserves them
-when the conv pixel starts).
+when the conv pixel starts). Groups enter in order, so arrival times never decrease along the
+stream.
 
 The writer takes the oldest groups (raster order is address order) and requests a write grant
 when the groups that have entered the FIFO and are not yet written
@@ -20,65 +21,110 @@ when the groups that have entered the FIFO and are not yet written
 
 The grant carries every such group present when it is requested, up to the grant/segment limit;
 the groups leave the FIFO when the grant completes. One write grant is outstanding at a time.
+The writer is a master of the AXI port (:class:`~accelsim.hw.arbiter.Master`): its next request
+is posted when the groups it needs have entered the FIFO, known once the PE array has scheduled
+the conv pixel emitting the last of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
-import simpy
-
-from accelsim.hw.arbiter import AxiPort
-from accelsim.hw.channels import PassChannels
+from accelsim.hw.channels import DONE, NOT_YET, PassChannels
 
 
-def writer(
-    env: simpy.Environment, ch: PassChannels, port: AxiPort, pipeline_latency: int
-) -> Generator[simpy.Event, object, None]:
-    """simpy process: write every output group of the pass; sets ``ch.end``."""
-    lay = ch.layout
-    m = lay.m
-    step = lay.step_ob
-    done_offset = lay.cycles_per_px + pipeline_latency
-    seg = lay.seg_groups
-    n_groups = lay.n_groups
-    px_start = ch.px_start
-    emitter = lay.emitter.tolist()
-    out_addr = lay.out_addr.tolist()
-    ogb = lay.out_group_bytes
-    pooled = lay.pooled
-    full = lay.fifo_full
+def _same(o: int) -> int:
+    return o
 
-    def arrival(g: int) -> int:
-        o, ob = divmod(g, m)
-        s = int(px_start[emitter[o]])
-        if s < 0:
-            return -1
-        return s + done_offset if pooled else s + (ob + 1) * step + pipeline_latency
 
-    g = 0
-    end = ch.start
-    while g < n_groups:
-        k = min(lay.out_chunk_groups, (g // seg + 1) * seg - g)
-        need = min(k, full)
-        gm = g + need - 1
-        wait = ch.until_scheduled(emitter[gm // m])
-        if wait is not None:
-            yield wait
-        t = arrival(gm)
-        if t > env.now:
-            yield env.timeout(t - env.now)
-        n = need
-        while n < k:
-            a = arrival(g + n)
-            if a < 0 or a > env.now:
-                break
-            n += 1
-        addr = out_addr[g // m] + (g % m) * ogb
-        end = yield port.request("outputs", ch.index, addr, n * ogb, True)
-        g += n
-        ch.rel_cum[ch.n_rel] = g
-        ch.rel_time[ch.n_rel] = end
-        ch.n_rel += 1
-        ch.write_progress.fire()
-    ch.end = int(end)
+class Writer:
+    """The output stream's master for one pass."""
+
+    def __init__(self, ch: PassChannels, pipeline_latency: int) -> None:
+        lay = ch.layout
+        self.ch = ch
+        self.owner = ch.index
+        self.m = lay.m
+        self.step = lay.step_ob
+        self.latency = pipeline_latency
+        self.done_offset = lay.cycles_per_px + pipeline_latency
+        self.pooled = lay.pooled
+        self.seg = lay.seg_groups
+        self.grant_groups = lay.out_chunk_groups
+        self.full = max(1, lay.fifo_full)  # >= 1 whenever the FIFO holds a pixel (placement)
+        self.n_groups = lay.n_groups
+        self.ogb = lay.out_group_bytes
+        # the conv pixel emitting output pixel o: o itself without a pool; looked up a few
+        # times per grant, so no list copies
+        self.emitter = lay.emitter.item if lay.pooled else _same
+        self.out_addr = lay.out_addr.item
+        self.px_start = ch.px_start
+        self.g = 0  # next group to write
+        self.free_at = ch.start
+        self.k = 0  # the next grant's limit (grant size, segment end), once computed
+        self.need = 0  # groups that must be present before it is posted
+        self.n = 0  # groups carried by the grant being served
+        self.wait_ch: PassChannels | None = None  # NOT_YET until wait_ch schedules wait_px
+        self.wait_px = 0
+
+    def post_time(self) -> int:
+        """Cycle the next request is posted; NOT_YET while unknown, DONE when nothing is left."""
+        g = self.g
+        if g >= self.n_groups:
+            return DONE
+        seg = self.seg
+        k = (g // seg + 1) * seg - g
+        if k > self.grant_groups:
+            k = self.grant_groups
+        need = k if k < self.full else self.full
+        o, ob = divmod(g + need - 1, self.m)
+        e = self.emitter(o)
+        if self.ch.px_scheduled <= e:
+            self.wait_ch, self.wait_px = self.ch, e
+            return NOT_YET
+        self.wait_ch = None
+        self.k = k
+        self.need = need
+        if self.pooled:
+            t = self.px_start.item(e) + self.done_offset
+        else:
+            t = self.px_start.item(e) + (ob + 1) * self.step + self.latency
+        return t if t > self.free_at else self.free_at
+
+    def take(self, posted: int) -> tuple[int, int, int, bool]:
+        """The request (posted at ``posted``) is granted now: every group present by then, up
+        to the grant / segment limit."""
+        g = self.g
+        k = self.k
+        n = self.need
+        if n < k:
+            # Arrivals never decrease: count the groups present by `posted`, pixel by pixel.
+            m = self.m
+            scheduled = self.ch.px_scheduled
+            px_start = self.px_start
+            emitter = self.emitter
+            while n < k:
+                o, ob = divmod(g + n, m)
+                e = emitter(o)
+                if e >= scheduled:
+                    break
+                s = px_start.item(e)
+                if self.pooled:
+                    if s + self.done_offset > posted:
+                        break
+                    n = min(k, n + m - ob)
+                else:
+                    # groups ob' < present of pixel o are in: (ob' + 1) * step + latency <= posted - s
+                    present = (posted - s - self.latency) // self.step
+                    if present <= ob:
+                        break
+                    n = min(k, n + min(m, present) - ob)
+                    if present < m:
+                        break
+        self.n = n
+        m = self.m
+        return self.owner, self.out_addr(g // m) + (g % m) * self.ogb, n * self.ogb, True
+
+    def done(self, end: int) -> None:
+        """The grant completed at ``end``: its groups leave the FIFO."""
+        self.g += self.n
+        self.free_at = end
+        self.ch.groups_released(self.g, end)

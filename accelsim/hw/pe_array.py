@@ -10,100 +10,113 @@ start, released when the write grant carrying them completes) plus ``reserve[i]`
 exceed ``output_fifo.groups``. An idle cycle is charged to the first unmet condition in the
 order weights, input, output.
 
-Events are coarse: the process schedules, in one numba call, every pixel whose three conditions
-are already decided, and sleeps until the record it lacks appears. Each condition, once met,
-stays met, so a computed pixel start is final however far ahead of the simulation clock it lies.
+Events are coarse: the array is no simpy process but a callback. One numba call schedules every
+pixel whose three conditions are already decided; the array then notes in its channels the one
+record it lacks (its weights, a read chunk, or enough FIFO releases), and is woken when that
+record appears. Each condition, once met, stays met, so a computed pixel start is final however
+far ahead of the simulation clock it lies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
 import numpy as np
-import simpy
 from numba import njit
 
-from accelsim.hw.channels import PassChannels
+from accelsim.hw.channels import READY, WAIT_INPUT, WAIT_OUTPUT, WAIT_WEIGHTS, PassChannels
 
-READY, WAIT_WEIGHTS, WAIT_INPUT, WAIT_OUTPUT = 0, 1, 2, 3
+# The array's own buffer: its state (next pixel, end of the last scheduled pixel, release
+# pointer, FIFO groups, cycles per pixel, the stall counters for weights, input, output), where
+# its channels' records start (read chunks, releases' groups and times, pixel starts and ends),
+# then per pixel: the chunk completing its window, its FIFO reservation, reservations so far.
+_I, _T_PREV, _REL_PTR, _CAP, _CPP, _STALLS = 0, 1, 2, 3, 4, 5
+_OFFSETS = 8  # chunk_done, rel_cum, rel_time, px_start, px_end
+_HEADER = 13
 
 
 @njit(cache=True)
-def _advance(
-    i: int,
-    n_px: int,
-    t_prev: int,
-    t_w: int,
-    need_chunk: np.ndarray,
-    chunk_done: np.ndarray,
-    rel_cum: np.ndarray,
-    rel_time: np.ndarray,
-    n_rel: int,
-    rel_ptr: int,
-    cap: int,
-    reserve: np.ndarray,
-    cum_reserve: np.ndarray,
-    cpp: int,
-    px_start: np.ndarray,
-    px_end: np.ndarray,
-    stalls: np.ndarray,
-) -> tuple[int, int, int, int]:
-    """Schedule pixels from ``i`` while their conditions are decided.
+def _advance(own: np.ndarray, rec: np.ndarray, t_w: int, n_rel: int) -> tuple[int, int, int]:
+    """Schedule pixels from ``own[_I]`` while their conditions are decided.
 
-    Returns (next pixel, end of the last scheduled pixel, status, release pointer).
+    Returns (next pixel, status, what it waits for): the chunk (input) or the groups that must
+    have been written (output).
     """
+    i = own[_I]
+    t_prev = own[_T_PREV]
+    rel_ptr = own[_REL_PTR]
+    cap = own[_CAP]
+    cpp = own[_CPP]
+    chunk_done = own[_OFFSETS]
+    rel_cum = own[_OFFSETS + 1]
+    rel_time = own[_OFFSETS + 2]
+    px_start = own[_OFFSETS + 3]
+    px_end = own[_OFFSETS + 4]
+    n_px = (own.shape[0] - _HEADER) // 3
+    need_at = _HEADER
+    reserve_at = _HEADER + n_px
+    cum_at = _HEADER + 2 * n_px
+    status = READY
+    what = 0
     while i < n_px:
         if t_w < 0:
-            return i, t_prev, WAIT_WEIGHTS, rel_ptr
-        t_in = chunk_done[need_chunk[i]]
+            status = WAIT_WEIGHTS
+            break
+        chunk = own[need_at + i]
+        t_in = rec[chunk_done + chunk]
         if t_in < 0:
-            return i, t_prev, WAIT_INPUT, rel_ptr
-        need = cum_reserve[i] - cap
+            status, what = WAIT_INPUT, chunk
+            break
+        need = own[cum_at + i] - cap
         t_out = 0
-        if reserve[i] > 0 and need > 0:
-            while rel_ptr < n_rel and rel_cum[rel_ptr] < need:
+        if own[reserve_at + i] > 0 and need > 0:
+            while rel_ptr < n_rel and rec[rel_cum + rel_ptr] < need:
                 rel_ptr += 1
             if rel_ptr >= n_rel:
-                return i, t_prev, WAIT_OUTPUT, rel_ptr
-            t_out = rel_time[rel_ptr]
+                status, what = WAIT_OUTPUT, need
+                break
+            t_out = rec[rel_time + rel_ptr]
         a = max(t_prev, t_w)
         b = max(a, t_in)
         c = max(b, t_out)
-        stalls[0] += a - t_prev
-        stalls[1] += b - a
-        stalls[2] += c - b
-        px_start[i] = c
+        own[_STALLS] += a - t_prev
+        own[_STALLS + 1] += b - a
+        own[_STALLS + 2] += c - b
+        rec[px_start + i] = c
         t_prev = c + cpp
-        px_end[i] = t_prev
+        rec[px_end + i] = t_prev
         i += 1
-    return i, t_prev, READY, rel_ptr
+    own[_I] = i
+    own[_T_PREV] = t_prev
+    own[_REL_PTR] = rel_ptr
+    return i, status, what
 
 
-def pe_array(
-    env: simpy.Environment, ch: PassChannels, fifo_groups: int
-) -> Generator[simpy.Event, object, None]:
-    """simpy process: schedule every conv pixel of the pass."""
-    lay = ch.layout
-    n_px = lay.n_px
-    cpp = lay.cycles_per_px
-    i = 0
-    t_prev = ch.start
-    rel_ptr = 0
-    while True:
-        i_new, t_prev, status, rel_ptr = _advance(
-            i, n_px, t_prev, ch.weights.ready, lay.need_chunk, ch.chunk_done,
-            ch.rel_cum, ch.rel_time, ch.n_rel, rel_ptr, fifo_groups, lay.reserve,
-            lay.cum_reserve, cpp,
-            ch.px_start, ch.px_end, ch.stalls,
-        )  # fmt: skip
-        if i_new > i:
-            i = i_new
+class PeArray:
+    """The PE array of one pass: schedules its conv pixels as their records appear."""
+
+    def __init__(self, ch: PassChannels, fifo_groups: int) -> None:
+        lay = ch.layout
+        self.ch = ch
+        n = lay.n_px
+        own = np.zeros(_HEADER + 3 * n, dtype=np.int64)
+        own[_CAP] = fifo_groups
+        own[_CPP] = lay.cycles_per_px
+        own[_OFFSETS:_HEADER] = ch.offsets
+        own[_HEADER : _HEADER + n] = lay.need_chunk
+        own[_HEADER + n : _HEADER + 2 * n] = lay.reserve
+        own[_HEADER + 2 * n :] = lay.cum_reserve
+        self.own = own
+        ch.stalls = own[_STALLS:_OFFSETS]  # the stall records live in the array's buffer
+        self.i = 0
+
+    def start(self) -> None:
+        """Begin at the pass start (``ch.start``) and schedule what can be scheduled."""
+        self.own[_T_PREV] = self.ch.start
+        self.advance()
+
+    def advance(self) -> None:
+        """Schedule every pixel whose conditions are decided; note what the next one lacks."""
+        ch = self.ch
+        i, ch.pe_waits, ch.pe_need = _advance(self.own, ch.records, ch.weights.ready, ch.n_rel)
+        if i > self.i:
+            self.i = i
             ch.scheduled_up_to(i)
-        if status == READY:
-            return
-        if status == WAIT_WEIGHTS:
-            yield ch.weights.progress.wait()
-        elif status == WAIT_INPUT:
-            yield ch.read_progress.wait()
-        else:
-            yield ch.write_progress.wait()

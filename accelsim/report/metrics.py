@@ -148,24 +148,43 @@ class SimResult:
         }
 
 
-def _bank_traces(sets: list[WeightSetState]) -> tuple[list[StepTrace], list[StepTrace]]:
+def _bank_traces(
+    sets: list[WeightSetState], g: dict[str, np.ndarray]
+) -> tuple[list[StepTrace], list[StepTrace]]:
+    """Weight banks (spec 3.2): bytes in each bank and its state, from the weight grants
+    (the loader's grants come set after set, in order) and the sets' first and last PE cycles."""
     bytes_tr = [StepTrace(f"weight_bank{b}_bytes") for b in range(2)]
     state_tr = [StepTrace(f"weight_bank{b}_state") for b in range(2)]
-    for ws in sets:
-        b = ws.wset.bank
-        total = 0
-        for t, n in ws.log:
-            bytes_tr[b].add(t, n)
-            total += n
-        first_px = int(ws.users[0].px_start[0])
-        last_px = int(ws.users[-1].px_end[-1])
-        bytes_tr[b].add(last_px, -total)
+    if not sets:
+        return bytes_tr, state_tr
+    w = g["stream"] == W_STREAM
+    per_set = [-(-ws.wset.nbytes // ws.wset.grant_bytes) for ws in sets]  # grants per set
+    bank_of_grant = np.repeat(np.array([ws.wset.bank for ws in sets]), per_set)
+    ends, nbytes = g["end"][w], g["nbytes"][w]
+    bank = np.array([ws.wset.bank for ws in sets])
+    total = np.array([ws.wset.nbytes for ws in sets], dtype=np.int64)
+    first_req = np.array([ws.first_request for ws in sets], dtype=np.int64)
+    ready = np.array([ws.ready for ws in sets], dtype=np.int64)
+    first_px = np.array([ws.users[0].px_start[0] for ws in sets], dtype=np.int64)
+    last_px = np.array([ws.users[-1].px_end[-1] for ws in sets], dtype=np.int64)
+    for b in range(2):
+        mine = bank == b
+        bytes_tr[b].add_many(ends[bank_of_grant == b], nbytes[bank_of_grant == b])
+        bytes_tr[b].add_many(last_px[mine], -total[mine])
         # 0 free -> 1 loading -> 2 ready -> 3 in use -> 0 free
-        state_tr[b].add(ws.first_request, 1)
-        state_tr[b].add(ws.ready, 1)
-        state_tr[b].add(first_px, 1)
-        state_tr[b].add(last_px, -3)
+        state_tr[b].add_many(first_req[mine], 1)
+        state_tr[b].add_many(ready[mine], 1)
+        state_tr[b].add_many(first_px[mine], 1)
+        state_tr[b].add_many(last_px[mine], -3)
     return bytes_tr, state_tr
+
+
+def _queue_trace(g: dict[str, np.ndarray]) -> StepTrace:
+    """Requests waiting for the AXI port (spec 3.1): each from its post until its grant."""
+    tr = StepTrace("ddr_waiting_requests")
+    tr.add_many(g["posted"], 1)
+    tr.add_many(g["start"], -1)
+    return tr
 
 
 def _fifo_trace(passes: list[PassChannels]) -> StepTrace:
@@ -191,6 +210,24 @@ def _pool_trace(passes: list[PassChannels], latency: int) -> StepTrace:
         tr.add_many(done[lay.opener], nbytes)
         tr.add_many(done[lay.emitter], -nbytes)
     return tr
+
+
+def _occupancy_windows(rows: list[dict[str, Any]], traces: dict[str, Steps]) -> None:
+    """Per core layer, the max and time-weighted mean of every occupancy over [start, end)."""
+    starts = np.array([r["start_cycle"] for r in rows], dtype=np.int64)
+    ends = np.array([r["end_cycle"] for r in rows], dtype=np.int64)
+    for key, tname, unit in (
+        ("line_buffer", "line_buffer_bytes", "bytes"),
+        ("output_fifo", "output_fifo_groups", "groups"),
+        ("ddr_queue", "ddr_waiting_requests", "requests"),
+        ("pool_buffer", "pool_buffer_bytes", "bytes"),
+        ("weight_bank0", "weight_bank0_bytes", "bytes"),
+        ("weight_bank1", "weight_bank1_bytes", "bytes"),
+    ):
+        mx, mean = traces[tname].windows(starts, ends)
+        for r, a, b in zip(rows, mx, mean, strict=True):
+            r[f"{key}_max_{unit}"] = a
+            r[f"{key}_mean_{unit}"] = b
 
 
 def _zero_row(row: dict[str, Any]) -> None:
@@ -236,7 +273,7 @@ def build_result(
     all_passes = [ch for i in sorted(run.passes) for ch in run.passes[i]]
     traces: dict[str, Steps] = {}
     if record_occupancy:
-        bytes_tr, state_tr = _bank_traces(run.weight_sets)
+        bytes_tr, state_tr = _bank_traces(run.weight_sets, g)
         traces["line_buffer_bytes"] = run.line_buffer.steps()
         for b in range(2):
             traces[f"weight_bank{b}_bytes"] = bytes_tr[b].steps()
@@ -245,7 +282,7 @@ def build_result(
         traces["pool_buffer_bytes"] = _pool_trace(
             all_passes, hw.core.pipeline_latency_cycles
         ).steps()
-        traces["ddr_waiting_requests"] = run.port.queue_trace.steps()
+        traces["ddr_waiting_requests"] = _queue_trace(g).steps()
     layers = []
     for p in placement.plans:
         start, end = run.spans[p.index]
@@ -327,21 +364,9 @@ def build_result(
             roofline_bound="compute" if peak <= intensity * bw_peak else "memory",
             port_busy_in_layer_cycles=port_busy_between(g["start"], g["end"], start, end),
         )
-        if record_occupancy:
-            for key, tname, unit in (
-                ("line_buffer", "line_buffer_bytes", "bytes"),
-                ("output_fifo", "output_fifo_groups", "groups"),
-                ("ddr_queue", "ddr_waiting_requests", "requests"),
-                ("pool_buffer", "pool_buffer_bytes", "bytes"),
-            ):
-                mx, mean = traces[tname].window(start, end)
-                row[f"{key}_max_{unit}"] = mx
-                row[f"{key}_mean_{unit}"] = mean
-            for b in range(2):
-                mx, mean = traces[f"weight_bank{b}_bytes"].window(start, end)
-                row[f"weight_bank{b}_max_bytes"] = mx
-                row[f"weight_bank{b}_mean_bytes"] = mean
         layers.append(row)
+    if record_occupancy:
+        _occupancy_windows([r for r in layers if r["kind"] == "core"], traces)
     for row in layers:
         row["bound"] = measured_bound(row)
     total = _totals(layers, g, run.ddr, hw, batch, peak, bw_peak)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import simpy
 
-from accelsim.engine.events import Signal, call_late
 from accelsim.engine.trace import StepTrace
 
 
@@ -28,22 +26,18 @@ def test_empty_trace_is_zero() -> None:
     assert s.value_at(100) == 0 and s.window(0, 10) == (0, 0.0)
 
 
-def test_call_late_runs_after_every_normal_event_of_the_cycle() -> None:
-    env = simpy.Environment()
-    order: list[str] = []
-    sig = Signal(env)
-
-    def waiter():  # type: ignore[no-untyped-def]
-        yield sig.wait()
-        order.append(f"woken@{env.now}")
-
-    def firer():  # type: ignore[no-untyped-def]
-        yield env.timeout(3)
-        call_late(env, lambda: order.append(f"late@{env.now}"))
-        sig.fire()  # wakes the waiter at 3, NORMAL: before the late call
-        order.append(f"fired@{env.now}")
-
-    env.process(waiter())
-    env.process(firer())
-    env.run()
-    assert order == ["fired@3", "woken@3", "late@3"]
+def test_windows_equal_window_on_every_interval() -> None:
+    """The vectorised per-layer reduction gives exactly the scalar one's numbers."""
+    rng = np.random.default_rng(7)
+    tr = StepTrace("r")
+    tr.add_many(rng.integers(0, 500, 300), rng.integers(-5, 9, 300))
+    s = tr.steps()
+    starts = rng.integers(0, 600, 200)
+    ends = starts + rng.integers(-3, 120, 200)  # some empty and reversed windows too
+    starts = np.append(starts, [0, 0, 499, 700])
+    ends = np.append(ends, [0, 1000, 500, 800])
+    mx, mean = s.windows(starts, ends)
+    for a, b, m, v in zip(starts.tolist(), ends.tolist(), mx, mean, strict=True):
+        assert (m, v) == s.window(a, b)
+        assert type(m) is int and type(v) is float
+    assert s.windows(np.zeros(0, np.int64), np.zeros(0, np.int64)) == ([], [])

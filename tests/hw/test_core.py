@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import accelsim
@@ -115,3 +116,32 @@ def test_hang_guard() -> None:
         RuntimeError, match=r"did not finish within 1000 cycles \(layers finished: 0 of 4\)"
     ):
         run_placement(placement, max_cycles=1000)
+
+
+def test_deadlock_is_an_error_not_a_hang() -> None:
+    """A machine that cannot make progress (here a FIFO smaller than one pixel's groups, which
+    placement would reject) ends with a clear error instead of running forever."""
+    import dataclasses
+
+    from accelsim.hw.core import run_machine
+
+    placement = place_network(load_network("tiny"), load_hw("zedboard"))
+    hw = placement.hw
+    tiny_fifo = dataclasses.replace(hw, output_fifo=dataclasses.replace(hw.output_fifo, groups=1))
+    broken = dataclasses.replace(placement, hw=tiny_fifo)
+    with pytest.raises(RuntimeError, match=r"simulation of tiny deadlocked at cycle \d+ "):
+        run_machine(broken)
+    with pytest.raises(RuntimeError, match=r"did not finish within 10000000 cycles"):
+        run_machine(broken, max_cycles=10**7)
+
+
+def test_occupancy_off_records_no_traces_and_changes_nothing_else() -> None:
+    on = accelsim.simulate("finn-cnv", "zedboard")
+    off = accelsim.simulate("finn-cnv", "zedboard", record_occupancy=False)
+    assert off.traces == {} and on.traces
+    assert off.total == on.total
+    for a, b in zip(on.layers, off.layers, strict=True):
+        assert {k: v for k, v in a.items() if k in b} == b
+        assert all("_max_" in k or "_mean_" in k for k in set(a) - set(b))
+    for k, v in on.grants.items():
+        assert np.array_equal(v, off.grants[k])

@@ -559,3 +559,21 @@ def test_properties_and_jit_matches_plain_python(preset, clock_mhz, chunk, queue
         plain = DramModel(timing, clock_mhz, ctrl)
         assert _replay(plain, trace) == result
         assert plain.stats() == s
+
+
+def test_access_counted_is_access_plus_counters() -> None:
+    """The AXI port's one-call form gives the same ends, counters and statistics."""
+    rng = np.random.default_rng(3)
+    a = DramModel(ZED, CLOCK_MHZ)
+    b = DramModel(ZED, CLOCK_MHZ)
+    t = 0
+    for _ in range(300):
+        t += int(rng.integers(0, 400))
+        addr = int(rng.integers(0, 1 << 24))
+        n = int(rng.integers(1, 4097))
+        w = bool(rng.integers(0, 2))
+        end = a.access(t, addr, n, w)
+        assert b.access_counted(t, addr, n, w) == (end, *a.counters())
+    assert a.stats() == b.stats()
+    ideal = IdealModel(2.0, 0.9, 20, CLOCK_MHZ)
+    assert ideal.access_counted(100, 0, 640, False) == (ideal.access(100, 0, 640, False), 0, 0, 0)
