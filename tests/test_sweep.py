@@ -202,6 +202,39 @@ def test_torn_header_is_rewritten(tmp_path: Path) -> None:
     assert out.read_text() == "network,hw,x\n"
 
 
+def test_gen2_switches_are_sweepable() -> None:
+    """Every section 7 switch is a sweep axis (issue 9): each row equals ``simulate`` with that
+    setting, the fused pool moves tiny's p1 onto the core, and a switch that needs another
+    is an invalid row saying which."""
+    import accelsim
+
+    axes = (
+        Axis("core.fused_pool", (False, True)),
+        Axis("core.kernel_decomposition", (False, True)),
+        Axis("core.pack_1x1", (False, True)),
+        Axis("weight_buffer.tiling", (False, True)),
+        Axis("line_buffer.column_strips", (False, True)),
+    )
+    rows = [(dict(t.point), run_point(t)) for t in make_tasks(_spec(axes=axes))]
+    assert len(rows) == 32
+    for point, row in rows:
+        if point["core.pack_1x1"] and not point["core.kernel_decomposition"]:
+            assert row["status"] == "invalid"
+            assert "core.pack_1x1 needs core.kernel_decomposition" in row["reason"]
+            continue
+        assert row["status"] == "ok", row["reason"]
+        ref = accelsim.simulate(
+            "tiny", "zedboard", overrides={**TINY_IDEAL, **point}, record_occupancy=False
+        )
+        assert int(row["cycles"]) == ref.total["cycles"]
+        on_core = {lay["name"] for lay in ref.layers if lay["kind"] == "core"}
+        assert ("fc" in on_core) == point["core.kernel_decomposition"]
+        fused = ref.layer("c2")["fused_pool"]
+        assert bool(fused) == point["core.fused_pool"]
+    cycles = {tuple(p.values()): int(r["cycles"]) for p, r in rows if r["status"] == "ok"}
+    assert cycles[(True, False, False, False, False)] != cycles[(False, False, False, False, False)]
+
+
 def test_read_results_sorts_and_types(tmp_path: Path) -> None:
     out = tmp_path / "s.csv"
     run_sweep(_spec(), out, jobs=2)

@@ -150,6 +150,9 @@ def load_yaml_text(text: str, source: str) -> Any:
     rejects is parsed again by the pure-Python parser, whose messages are the ones reported.
     """
     if _FAST_LOADER is not None:
+        deep = _event_depth(text)
+        if deep is not None:
+            raise AccelsimError(f"{source}: line {deep}: nested more than {MAX_DEPTH} levels deep")
         fast = _FAST_LOADER(text)
         try:
             node = fast.get_single_node()
@@ -224,6 +227,30 @@ _OPEN_TOKENS = (
     yaml.FlowMappingStartToken,
 )
 _CLOSE_TOKENS = (yaml.BlockEndToken, yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
+
+
+def _event_depth(text: str) -> int | None:
+    """:func:`_token_depth` from libyaml's event stream (fast, and not recursive), checked before
+    libyaml's composer sees the text: that composer recurses in C once per level, so a file
+    nested a hundred thousand levels deep could overflow the C stack where libyaml's own nesting
+    limit is missing. None if the nesting stays within :data:`MAX_DEPTH` or the text does not
+    parse (the parsers below then report why)."""
+    depth = 0
+    try:
+        for ev in yaml.parse(text, Loader=_FAST_LOADER):
+            if isinstance(ev, _OPEN_EVENTS):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return ev.start_mark.line + 1
+            elif isinstance(ev, _CLOSE_EVENTS):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+_OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 
 def _token_depth(text: str) -> int | None:

@@ -123,7 +123,9 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, _stray)
     cases = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     out = Path(argv[1])
-    base = Path(tempfile.mkdtemp(prefix="accelsim-corpus-"))
+    # the parent may name the work directory, to read a case's stderr if this process dies
+    base = Path(argv[2]) if len(argv) > 2 else Path(tempfile.mkdtemp(prefix="accelsim-corpus-"))
+    base.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, Any]] = []
     try:
         for n, case in enumerate(cases):
