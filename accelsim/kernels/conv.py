@@ -807,12 +807,12 @@ def _conv_planar(
             for xo in range(uwo):
                 dst[xo] = part[xo] + offset * sx[xo]  # wraps to the lane: a fast pixel's acc
                 v = dst[xo] ^ m
-                c[xo] = np.uint8((v >= t0) + (v >= t1) + (v >= t2))
+                c[xo] = np.uint8(v >= t0) + np.uint8(v >= t1) + np.uint8(v >= t2)
             for q in range(3, n_q, 3):
                 t0, t1, t2 = thr_x[q, o], thr_x[q + 1, o], thr_x[q + 2, o]
                 for xo in range(uwo):
                     v = dst[xo] ^ m
-                    c[xo] = np.uint8(c[xo] + (v >= t0) + (v >= t1) + (v >= t2))
+                    c[xo] += np.uint8(v >= t0) + np.uint8(v >= t1) + np.uint8(v >= t2)
         _store_codes(cnt, npx, 0, wo, out, yo)
         for xo in range(wo):
             if np.int64(sx[xo]) * bound_w >= limit:
@@ -1543,16 +1543,17 @@ def _conv(
         # channel compares ~acc = -acc - 1 >= T - 1
         thr_x = _pad_to(np.clip(thr, -planar_limit, planar_limit).T, 3, planar_limit).T
         thr_x = np.ascontiguousarray(thr_x - negative[None, :], dtype=planar_lane)
-        _conv_planar(
-            *_planar_operands(xp, wcodes, k, stride, weight_bits, weight_encoding, planar_lane),
-            thr_x,
-            -np.asarray(negative, dtype=planar_lane),
-            planar_limit,
-            bound_w,
-            out,
-            acc_t,
-            pending,
-        )
+        with np.errstate(over="ignore"):  # lanes wrap (numpy scalars warn without the JIT)
+            _conv_planar(
+                *_planar_operands(xp, wcodes, k, stride, weight_bits, weight_encoding, planar_lane),
+                thr_x,
+                -np.asarray(negative, dtype=planar_lane),
+                planar_limit,
+                bound_w,
+                out,
+                acc_t,
+                pending,
+            )
     else:
         wvals = _weight_values(wcodes, weight_bits, weight_encoding)
         wt = np.ascontiguousarray(wvals.reshape(cout, n_taps * cin).T.astype(lane))
