@@ -82,6 +82,12 @@ product is
   ``dorefa``: ``sum x v = sum_{a,b} 2^(a+b+1) popcount(X_a & N_b) - (2^W - 1) S_x``;
   ``twos_complement``: ``sum x v = sum_{a,b} +-2^(a+b) popcount(X_a & N_b)`` (``-`` for the top
   bit ``b = W - 1``); the popcount is the SWAR bit trick, which LLVM turns into ``popcnt``;
+* planar, any widths, for kernels up to 3 x 3 with at most ``PLANAR_MAX_CIN`` input channels
+  (the first layer's image; chosen before the popcount): vectorised over an output row's
+  pixels; the sums over every subset of each chunk of three channels are formed once per input
+  row, and ``sum x v = sum_b c_b T_b + c S_x`` (the plane coefficients above) adds, per output
+  channel and weight bit plane ``b``, one such run per (tap, chunk): additions only, in 16- or
+  32-bit lanes that wrap (exact on the pixels whose bound fits the lane);
 * an integer multiply-add vectorised over the output channels for other widths, in 16-bit lanes
   when no window of the layer can reach ``2^15`` (wrapping lanes are exact then), else 32 or 64.
 
@@ -107,6 +113,7 @@ MAX_KERNEL = 9
 OVERFLOW_MODES: tuple[str, ...] = ("saturate", "wrap")
 PACK_1X1_GROUPS = 9  # ib groups one packed 1x1 step takes (the nine tap positions of the PE)
 _IM2COL_MAX_BYTES = 1 << 28  # cap of the im2col byte copy (beyond it windows are gathered)
+PLANAR_MAX_CIN = 8  # auto: the planar kernel for k <= 3 and up to this many input channels
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)
@@ -519,23 +526,50 @@ def _lut_accumulate(
 
 
 @njit(cache=True)
-def _transpose8x8(w: np.ndarray) -> None:
-    """Transpose the 8 x 8 bytes held in 8 uint64 words (word i, byte j -> word j, byte i)."""
-    for i in range(4):
-        a = w[i]
-        b = w[i + 4]
-        w[i] = (a & _LO32) | (b << np.uint64(32))
-        w[i + 4] = (a >> np.uint64(32)) | (b & _HI32)
-    for i in (0, 1, 4, 5):
-        a = w[i]
-        b = w[i + 2]
-        w[i] = (a & _MASK16) | ((b & _MASK16) << np.uint64(16))
-        w[i + 2] = ((a >> np.uint64(16)) & _MASK16) | (b & ~_MASK16)
-    for i in (0, 2, 4, 6):
-        a = w[i]
-        b = w[i + 1]
-        w[i] = (a & _MASK8) | ((b & _MASK8) << np.uint64(8))
-        w[i + 1] = ((a >> np.uint64(8)) & _MASK8) | (b & ~_MASK8)
+def _swap_bytes(a: np.uint64, b: np.uint64, shift: np.uint64, mask: np.uint64) -> tuple:
+    """One butterfly step of an 8 x 8 byte transpose held in uint64 words: the ``shift``-bit
+    fields of ``a`` and ``b`` that ``mask`` leaves out trade places."""
+    return (a & mask) | ((b & mask) << shift), ((a >> shift) & mask) | (b & ~mask)
+
+
+@njit(cache=True)
+def _store_codes(cnt: np.ndarray, npx: int, base: int, wo: int, out: np.ndarray, yo: int) -> None:
+    """``out[yo, x, o] = cnt[o * npx + base + x]``: channel-major codes into the pixel-major output
+    row, as 8 x 8 byte transposes in uint64 words when ``C_out``, ``npx`` and ``base`` are
+    multiples of 8 (three butterfly steps, element-wise over the row's blocks of 8 pixels, so
+    that they vectorise), else byte by byte."""
+    cout = out.shape[2]
+    if (cout & 7) == 0 and (npx & 7) == 0 and (base & 7) == 0:
+        out64 = out[yo].reshape(wo * cout).view(np.uint64)
+        cnt64 = cnt.view(np.uint64)
+        n8, nx8, p8 = cout >> 3, wo >> 3, npx >> 3
+        s32, s16, s8 = np.uint64(32), np.uint64(16), np.uint64(8)
+        t = np.empty((8, nx8), dtype=np.uint64)
+        for o8 in range(n8):
+            r = o8 * 8 * p8 + (base >> 3)  # word of channel 8 * o8, pixel base
+            for x8 in range(nx8):
+                w0, w4 = _swap_bytes(cnt64[r + x8], cnt64[r + 4 * p8 + x8], s32, _LO32)
+                w1, w5 = _swap_bytes(cnt64[r + p8 + x8], cnt64[r + 5 * p8 + x8], s32, _LO32)
+                w2, w6 = _swap_bytes(cnt64[r + 2 * p8 + x8], cnt64[r + 6 * p8 + x8], s32, _LO32)
+                w3, w7 = _swap_bytes(cnt64[r + 3 * p8 + x8], cnt64[r + 7 * p8 + x8], s32, _LO32)
+                w0, w2 = _swap_bytes(w0, w2, s16, _MASK16)
+                w1, w3 = _swap_bytes(w1, w3, s16, _MASK16)
+                w4, w6 = _swap_bytes(w4, w6, s16, _MASK16)
+                w5, w7 = _swap_bytes(w5, w7, s16, _MASK16)
+                t[0, x8], t[1, x8] = _swap_bytes(w0, w1, s8, _MASK8)
+                t[2, x8], t[3, x8] = _swap_bytes(w2, w3, s8, _MASK8)
+                t[4, x8], t[5, x8] = _swap_bytes(w4, w5, s8, _MASK8)
+                t[6, x8], t[7, x8] = _swap_bytes(w6, w7, s8, _MASK8)
+            for x8 in range(nx8):
+                for j in range(8):
+                    out64[(x8 * 8 + j) * n8 + o8] = t[j, x8]  # pixel 8 x8 + j, channels 8 o8..
+        for xo in range(wo - wo % 8, wo):
+            for o in range(cout):
+                out[yo, xo, o] = cnt[o * npx + base + xo]
+    else:
+        for xo in range(wo):
+            for o in range(cout):
+                out[yo, xo, o] = cnt[o * npx + base + xo]
 
 
 @njit(cache=True, parallel=True)
@@ -647,28 +681,142 @@ def _conv_lut(
                             c[xo] = np.uint8(c[xo] + np.uint8(so * row[xo] >= t))
         for r in range(n_rows):
             yo = y_first + r
-            if (cout & 7) == 0 and ((r * wo) & 7) == 0:  # codes pixel-major, 8 x 8 bytes at once
-                out64 = out[yo].reshape(wo * cout).view(np.uint64)
-                cnt64 = cnt.view(np.uint64)
-                blk8 = np.empty(8, dtype=np.uint64)
-                n8 = cout >> 3
-                for x8 in range(0, wo - 7, 8):
-                    for o8 in range(n8):
-                        for i in range(8):
-                            blk8[i] = cnt64[((o8 * 8 + i) * npx + r * wo + x8) >> 3]
-                        _transpose8x8(blk8)
-                        for j in range(8):
-                            out64[(x8 + j) * n8 + o8] = blk8[j]
-                for xo in range(wo - wo % 8, wo):
-                    for o in range(cout):
-                        out[yo, xo, o] = cnt[o * npx + r * wo + xo]
-            else:
-                for xo in range(wo):
-                    for o in range(cout):
-                        out[yo, xo, o] = cnt[o * npx + r * wo + xo]
+            _store_codes(cnt, npx, r * wo, wo, out, yo)
             for xo in range(wo):
                 if sx[r * wo + xo] * bound_w >= limit:
                     pending[yo, xo] = True
+
+
+@njit(cache=True)
+def _add_runs(
+    xs: np.ndarray,
+    rb: np.uint64,
+    offs: np.ndarray,
+    j: int,
+    cb: int,
+    wo: int,
+    part: np.ndarray,
+    first: bool,
+) -> None:
+    """``part (+)= cb * sum_i xs[rb + offs[j + i] + x]`` for ``x < wo`` over nine runs ``i`` in
+    one pass over the row; ``first`` assigns instead of adding. Lane arithmetic wraps: exact
+    modulo the lane width."""
+    uwo = np.uint64(wo)
+    u0, u1, u2 = rb + np.uint64(offs[j]), rb + np.uint64(offs[j + 1]), rb + np.uint64(offs[j + 2])
+    u3, u4, u5 = (
+        rb + np.uint64(offs[j + 3]),
+        rb + np.uint64(offs[j + 4]),
+        rb + np.uint64(offs[j + 5]),
+    )
+    u6, u7, u8 = (
+        rb + np.uint64(offs[j + 6]),
+        rb + np.uint64(offs[j + 7]),
+        rb + np.uint64(offs[j + 8]),
+    )
+    if first:
+        for xo in range(uwo):
+            part[xo] = cb * (
+                xs[u0 + xo]
+                + xs[u1 + xo]
+                + xs[u2 + xo]
+                + xs[u3 + xo]
+                + xs[u4 + xo]
+                + xs[u5 + xo]
+                + xs[u6 + xo]
+                + xs[u7 + xo]
+                + xs[u8 + xo]
+            )
+    else:
+        for xo in range(uwo):
+            part[xo] += cb * (
+                xs[u0 + xo]
+                + xs[u1 + xo]
+                + xs[u2 + xo]
+                + xs[u3 + xo]
+                + xs[u4 + xo]
+                + xs[u5 + xo]
+                + xs[u6 + xo]
+                + xs[u7 + xo]
+                + xs[u8 + xo]
+            )
+
+
+@njit(cache=True, parallel=True)
+def _conv_planar(
+    xs: np.ndarray,
+    all_off: np.ndarray,
+    row_stride: int,
+    sel: np.ndarray,
+    n_sel: np.ndarray,
+    bcoef: np.ndarray,
+    offset: int,
+    thr_x: np.ndarray,
+    flip: np.ndarray,
+    limit: int,
+    bound_w: int,
+    out: np.ndarray,
+    acc_t: np.ndarray,
+    pending: np.ndarray,
+) -> None:
+    """Planar kernel for few input channels (the first layer's image), any widths.
+
+    Per output row, vectorised over its pixels. ``xs`` holds the padded map's channel-subset
+    sums (:func:`_subset_layout`): the sum over any subset of a chunk of up to three channels
+    at one kernel tap, for all the row's pixels, is a contiguous run at ``row * row_stride +
+    offset``. ``T_b = sum x * n_b`` for each output channel ``o`` and weight bit plane ``b``
+    adds one run per (tap, chunk) whose code bits are not all zero (``sel[o, b]``, ``n_sel[o,
+    b]`` of them, padded to a multiple of nine, at least nine, with a zero run): additions
+    only, nine runs per pass over the row; ``S_x`` (the box sum) adds the all-channels runs
+    ``all_off``. ``acc = sum_b bcoef[b] T_b + offset S_x`` in the lane type of ``xs``, whose
+    arithmetic wraps: exact on the pixels whose bound ``S_x * M_w < limit`` fits (``limit`` is
+    at most the lane's maximum); the others are marked ``pending`` for the checked pass. The
+    last pass also writes ``acc`` to the channel-major ``acc_t`` and counts thresholds:
+    ``acc ^ flip[o] >= thr_x[q, o]`` (``flip`` 0, or -1 for a negative channel:
+    ``~acc = -acc - 1``, and ``thr_x`` = the thresholds in the ``sign * acc`` form clipped to
+    ``+-limit`` and padded to a multiple of three with ``limit``, less ``1`` when flipped;
+    neither clipping nor padding changes a count of a fast pixel). Codes go through a
+    channel-major buffer to ``out``.
+    """
+    ho, wo, cout = out.shape
+    n_b = bcoef.shape[0]
+    n_q = thr_x.shape[0]
+    npx = (wo + 7) // 8 * 8
+    unpx = np.uint64(npx)
+    uwo = np.uint64(wo)
+    one = bcoef[0] // bcoef[0]  # 1 in the lane type
+    for yo in prange(ho):
+        sx = np.empty(wo, dtype=xs.dtype)
+        part = np.empty(wo, dtype=xs.dtype)
+        cnt = np.empty(cout * npx, dtype=np.uint8)
+        rb = np.uint64(yo * row_stride)
+        for j in range(0, all_off.shape[0], 9):
+            _add_runs(xs, rb, all_off, j, one, wo, sx, j == 0)
+        for o in range(cout):
+            first = True
+            for b in range(n_b):
+                for j in range(0, n_sel[o, b], 9):
+                    _add_runs(xs, rb, sel[o, b], j, bcoef[b], wo, part, first)
+                    first = False
+            if first:
+                part[:] = 0
+            m = flip[o]
+            dst = acc_t[yo, o]
+            ob = np.uint64(o) * unpx
+            c = cnt[ob : ob + uwo]
+            t0, t1, t2 = thr_x[0, o], thr_x[1, o], thr_x[2, o]
+            for xo in range(uwo):
+                dst[xo] = part[xo] + offset * sx[xo]  # wraps to the lane: a fast pixel's acc
+                v = dst[xo] ^ m
+                c[xo] = np.uint8(v >= t0) + np.uint8(v >= t1) + np.uint8(v >= t2)
+            for q in range(3, n_q, 3):
+                t0, t1, t2 = thr_x[q, o], thr_x[q + 1, o], thr_x[q + 2, o]
+                for xo in range(uwo):
+                    v = dst[xo] ^ m
+                    c[xo] += np.uint8(v >= t0) + np.uint8(v >= t1) + np.uint8(v >= t2)
+        _store_codes(cnt, npx, 0, wo, out, yo)
+        for xo in range(wo):
+            if np.int64(sx[xo]) * bound_w >= limit:
+                pending[yo, xo] = True
 
 
 @njit(cache=True, parallel=True)
@@ -768,6 +916,127 @@ def _weight_chunks(
     return chunks, shifts
 
 
+def _plane_layout(
+    xp: np.ndarray, k: int, stride: int, lane: type, n_q: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The padded map ``xp`` (H_p, W_p, C_in) as flat planes ``(H_p, s, C_in + 1, W_q)`` in the
+    lane type (column phase ``s``, then a zero channel), so that window position
+    ``q = tap * C_in + c`` of the output pixels ``x_o = 0, 1, ...`` of output row ``y_o`` is the
+    contiguous run at ``y_o * row_stride + qoff[q] + x_o``; positions ``q >= k*k*C_in`` (up to
+    ``n_q``) read the zero channel. Returns ``(xs, qoff, row_stride)``."""
+    hp, wp, cin = xp.shape
+    n_pos = k * k * cin
+    wq = -(-wp // stride)
+    xs = np.zeros((hp, stride, cin + 1, wq), dtype=lane)
+    for ph in range(stride):
+        cols = xp[:, ph::stride, :]
+        xs[:, ph, :cin, : cols.shape[1]] = cols.transpose(0, 2, 1)
+    q = np.arange(n_q)
+    tap, c = q // cin, q % cin
+    ky, kx = tap // k, tap % k
+    qoff = ((ky * stride + kx % stride) * (cin + 1) + c) * wq + kx // stride
+    qoff[n_pos:] = cin * wq  # padding positions read the zero channel
+    return xs.reshape(-1), qoff.astype(np.int64), stride * stride * (cin + 1) * wq
+
+
+def _plane_coefficients(weight_bits: int, weight_encoding: str) -> tuple[np.ndarray, int]:
+    """``(bcoef, offset)`` with ``v = sum_b bcoef[b] n_b + offset`` for the code bits ``n_b``:
+    dorefa ``v = 2n - (2^W - 1)``; two's complement, the top bit counts ``-2^(W-1)``."""
+    if weight_encoding == "dorefa":
+        bcoef = np.array([1 << (b + 1) for b in range(weight_bits)], dtype=np.int64)
+        return bcoef, -((1 << weight_bits) - 1)
+    bcoef = np.array([1 << b for b in range(weight_bits)], dtype=np.int64)
+    bcoef[-1] = -bcoef[-1]
+    return bcoef, 0
+
+
+@njit(cache=True, parallel=True)
+def _subset_sums(xp: np.ndarray, g: int, xs: np.ndarray) -> None:
+    """Fill ``xs`` (H_p, s, n_ch, 2^g, W_q), zeroed, with the channel-subset sums of the padded
+    map ``xp`` (:func:`_subset_layout`)."""
+    hp, wp, cin = xp.shape
+    stride, n_ch, ns = xs.shape[1], xs.shape[2], xs.shape[3]
+    for y in prange(hp):
+        for ph in range(stride):
+            for ch in range(n_ch):
+                dst = xs[y, ph, ch]
+                for m in range(1, ns):
+                    low = 0
+                    while not (m >> low) & 1:
+                        low += 1
+                    c = ch * g + low
+                    if c < cin:
+                        rest = dst[m & (m - 1)]
+                        for col in range((wp - ph + stride - 1) // stride):
+                            dst[m, col] = rest[col] + xp[y, ph + col * stride, c]
+                    else:
+                        dst[m] = dst[m & (m - 1)]
+
+
+def _subset_layout(
+    xp: np.ndarray, k: int, stride: int, lane: type
+) -> tuple[np.ndarray, np.ndarray, int, int, int]:
+    """The padded map ``xp`` (H_p, W_p, C_in) as channel-subset sums, flat
+    ``(H_p, s, n_ch, 2^g, W_q)`` in the lane type: column phase ``s``, chunk ``ch`` of ``g``
+    channels (``g = min(C_in, 3)``, the last chunk zero-filled), subset ``m`` of the chunk's
+    channels (bit ``i`` of ``m``: channel ``ch * g + i``; ``m = 0`` is a zero run). The sum over
+    subset ``m`` of chunk ``ch`` at tap ``(ky, kx)`` for the output pixels ``x_o = 0, 1, ...`` of
+    output row ``y_o`` is the contiguous run at ``y_o * row_stride + base[tap, ch] + m * W_q +
+    x_o``. Returns ``(xs, base, row_stride, g, W_q)``."""
+    hp, wp, cin = xp.shape
+    g = min(cin, 3)
+    n_ch = -(-cin // g)
+    ns = 1 << g
+    wq = -(-wp // stride)
+    xs = np.zeros((hp, stride, n_ch, ns, wq), dtype=lane)
+    _subset_sums(xp, g, xs)
+    ky, kx = np.divmod(np.arange(k * k), k)
+    ch = np.arange(n_ch)
+    base = (((ky * stride + kx % stride)[:, None] * n_ch + ch[None, :]) * ns) * wq + (kx // stride)[
+        :, None
+    ]
+    return xs.reshape(-1), base.astype(np.int64), stride * stride * n_ch * ns * wq, g, wq
+
+
+def _pad_to(offs: np.ndarray, step: int, fill: int) -> np.ndarray:
+    """``offs`` (..., n) padded along the last axis to a multiple of ``step`` (at least
+    ``step``) with ``fill``."""
+    n = offs.shape[-1]
+    pad = max(step, -(-n // step) * step) - n
+    return np.concatenate([offs, np.full(offs.shape[:-1] + (pad,), fill, dtype=offs.dtype)], -1)
+
+
+def _planar_operands(
+    xp: np.ndarray,
+    wcodes: np.ndarray,
+    k: int,
+    stride: int,
+    weight_bits: int,
+    weight_encoding: str,
+    lane: type,
+) -> tuple:
+    """Operands of :func:`_conv_planar` up to the thresholds: the subset sums of
+    :func:`_subset_layout`, the all-channels runs (``S_x``), per channel and weight bit the runs
+    of the (tap, chunk)s whose code bits are set, the plane coefficients."""
+    cout, n_taps, cin = wcodes.shape
+    xs, base, row_stride, g, wq = _subset_layout(xp, k, stride, lane)
+    n_ch = base.shape[1]
+    ns = 1 << g
+    zero = int(base[0, 0])  # subset 0 of tap 0, chunk 0: a zero run
+    all_off = _pad_to((base + (ns - 1) * wq).reshape(-1), 9, zero)
+    wc = np.zeros((cout, n_taps, n_ch * g), dtype=np.int64)
+    wc[:, :, :cin] = wcodes
+    wc = wc.reshape(cout, 1, n_taps, n_ch, g)
+    bits = (wc >> np.arange(weight_bits)[None, :, None, None, None]) & 1
+    m = (bits << np.arange(g)).sum(axis=-1).reshape(cout, weight_bits, n_taps * n_ch)
+    offs = np.where(m != 0, base.reshape(-1) + m * wq, zero)
+    order = np.argsort(m == 0, axis=-1, kind="stable")  # the set runs first, in tap order
+    sel = np.ascontiguousarray(_pad_to(np.take_along_axis(offs, order, axis=-1), 9, zero))
+    n_sel = (m != 0).sum(axis=-1).astype(np.int64)
+    bcoef, offset = _plane_coefficients(weight_bits, weight_encoding)
+    return xs, all_off, row_stride, sel, n_sel, bcoef.astype(lane), offset
+
+
 def _lut_operands(
     xp: np.ndarray,
     wcodes: np.ndarray,
@@ -781,21 +1050,10 @@ def _lut_operands(
     """Operands of :func:`_conv_lut`: the padded map as flat lanes ``(H_p, s, C_in + 1, W_q)``
     (column phase ``s``, a zero channel for the padding positions), each window position's
     offset in it, the weight patterns' table row offsets, plane coefficients and block sizes."""
-    hp, wp, cin = xp.shape
-    cout, n_taps, _ = wcodes.shape
+    cout, n_taps, cin = wcodes.shape
     n_pos = n_taps * cin
     n_g = -(-n_pos // 16) * 4  # groups of four positions, a multiple of four groups
-    wq = -(-wp // stride)
-    xs = np.zeros((hp, stride, cin + 1, wq), dtype=lane)
-    for ph in range(stride):
-        cols = xp[:, ph::stride, :]
-        xs[:, ph, :cin, : cols.shape[1]] = cols.transpose(0, 2, 1)
-    q = np.arange(n_g * 4)
-    tap, c = q // cin, q % cin
-    ky, kx = tap // k, tap % k
-    qoff = ((ky * stride + kx % stride) * (cin + 1) + c) * wq + kx // stride
-    qoff[n_pos:] = cin * wq  # padding positions read the zero channel
-    row_stride = stride * stride * (cin + 1) * wq
+    xs, qoff, row_stride = _plane_layout(xp, k, stride, lane, n_g * 4)
 
     rows = max(1, -(-64 // wo))
     npx = -(-(rows * wo) // 16) * 16
@@ -810,16 +1068,10 @@ def _lut_operands(
         bits = ((flat >> b) & 1).reshape(cout, n_g, 4)
         pattern = bits[..., 0] | (bits[..., 1] << 1) | (bits[..., 2] << 2) | (bits[..., 3] << 3)
         poff[:, b] = (g_local[None, :] + pattern) * npx
-    if weight_encoding == "dorefa":  # v = 2n - (2^W - 1)
-        bcoef = np.array([1 << (b + 1) for b in range(weight_bits)], dtype=np.int64)
-        offset = -((1 << weight_bits) - 1)
-    else:  # two's complement: the top bit counts -2^(W-1)
-        bcoef = np.array([1 << b for b in range(weight_bits)], dtype=np.int64)
-        bcoef[-1] = -bcoef[-1]
-        offset = 0
+    bcoef, offset = _plane_coefficients(weight_bits, weight_encoding)
     return (
-        xs.reshape(-1),
-        qoff.astype(np.int64),
+        xs,
+        qoff,
         row_stride,
         poff.reshape(cout * weight_bits, n_g),
         bcoef,
@@ -1153,10 +1405,11 @@ def _conv(
     core_weight_bits: int | None = None,
     pack_1x1: bool = False,
     gen1: bool = False,
-    path: Literal["auto", "popcount", "lut", "dense", "checked"] = "auto",
+    path: Literal["auto", "popcount", "planar", "lut", "dense", "checked"] = "auto",
 ) -> ConvResult:
     """:func:`conv_core` with a ``path`` override for tests and benchmarks: the fast dot
-    product of ``popcount`` (widths <= 2 only), ``lut`` (tables) or ``dense`` (multiply-add);
+    product of ``popcount`` (widths <= 2 only), ``planar`` (runs of channel-subset sums),
+    ``lut`` (tables) or ``dense`` (multiply-add);
     ``checked`` replays every cycle for every pixel."""
     _validate(
         x_codes,
@@ -1204,7 +1457,7 @@ def _conv(
 
     out = np.empty((ho, wo, cout), dtype=np.uint8)
     # the accumulator's values fit its width: the narrowest of int16 / int32 / int64 holding it
-    acc = np.empty((ho, wo, cout), dtype=_lane_dtype(hi))
+    acc_dtype = _lane_dtype(hi)
     pending = np.zeros((ho, wo), dtype=np.bool_)  # pixels left to the checked pass
     # a negative channel counts acc <= T, i.e. -acc >= -T: one comparison form for all channels.
     # acc stays in [lo, hi], so clipping T to [lo - 1, hi + 1] changes no count (and cannot
@@ -1213,11 +1466,27 @@ def _conv(
     thr = np.ascontiguousarray((np.clip(thresholds, lo - 1, hi + 1) * sign[:, None]).T)
     fast_args = (thr, sign, stride, limit, bound_w)
 
+    # planar lanes hold S_x and every fast pixel's |acc| (< limit and <= the window's bound)
+    n_pos = n_taps * cin
+    planar_lane = _lane_dtype(max(min(limit, n_pos * amax * bound_w), n_pos * amax))
+    planar_limit = min(limit, int(np.iinfo(planar_lane).max))
     if path == "auto":
-        path = "popcount" if feature_bits <= 2 and weight_bits <= 2 else "lut"
+        if cin <= PLANAR_MAX_CIN and k <= 3 and planar_lane != np.int64:
+            path = "planar"  # few input channels (the image): adding runs beats words / tables
+        else:
+            path = "popcount" if feature_bits <= 2 and weight_bits <= 2 else "lut"
     lane = _lane_dtype(n_taps * cin * amax * bound_w)
     if path == "lut" and lane == np.int64:
         path = "dense"  # the table lanes hold at most 32 bits
+    if path == "planar" and planar_lane == np.int64:
+        path = "dense"
+    if path in ("lut", "planar"):
+        # the row kernels work channel-major: their accumulators come back as a transposed
+        # view (same shape and values, other strides)
+        acc_t = np.empty((ho, cout, wo), dtype=acc_dtype)
+        acc = acc_t.transpose(0, 2, 1)
+    else:
+        acc = np.empty((ho, wo, cout), dtype=acc_dtype)
     if path == "checked":
         pending[:] = True
     elif path == "popcount":
@@ -1257,10 +1526,6 @@ def _conv(
             scale, offset = (-1 if weight_bits == 1 else 1), 0
         _conv_popcount(xw, im2col, wbt, scale, offset, twos, k, *fast_args, out, acc, pending)
     elif path == "lut":
-        # the table kernel works channel-major: its accumulators come back as a transposed
-        # view (same shape and values, other strides)
-        acc_t = np.empty((ho, cout, wo), dtype=acc.dtype)
-        acc = acc_t.transpose(0, 2, 1)
         narrow = acc.dtype != np.int64
         thr_fast = np.clip(thr, -limit, limit).astype(acc.dtype)
         _conv_lut(
@@ -1273,6 +1538,22 @@ def _conv(
             acc_t,
             pending,
         )
+    elif path == "planar":
+        # thresholds of the sign * acc >= T form, padded with the unreachable limit; a negative
+        # channel compares ~acc = -acc - 1 >= T - 1
+        thr_x = _pad_to(np.clip(thr, -planar_limit, planar_limit).T, 3, planar_limit).T
+        thr_x = np.ascontiguousarray(thr_x - negative[None, :], dtype=planar_lane)
+        with np.errstate(over="ignore"):  # lanes wrap (numpy scalars warn without the JIT)
+            _conv_planar(
+                *_planar_operands(xp, wcodes, k, stride, weight_bits, weight_encoding, planar_lane),
+                thr_x,
+                -np.asarray(negative, dtype=planar_lane),
+                planar_limit,
+                bound_w,
+                out,
+                acc_t,
+                pending,
+            )
     else:
         wvals = _weight_values(wcodes, weight_bits, weight_encoding)
         wt = np.ascontiguousarray(wvals.reshape(cout, n_taps * cin).T.astype(lane))

@@ -49,9 +49,12 @@ def test_kernel_matches_oracle_narrow_accumulator(case: ConvCase) -> None:
 
 
 @kernel_settings
-@given(case=conv_cases(max_bits=2), path=st.sampled_from(["popcount", "lut", "dense", "checked"]))
+@given(
+    case=conv_cases(max_bits=2),
+    path=st.sampled_from(["popcount", "planar", "lut", "dense", "checked"]),
+)
 def test_every_path_matches_oracle(case: ConvCase, path: str) -> None:
-    """The popcount, table and integer fast paths and the cycle replay agree."""
+    """The popcount, planar, table and integer fast paths and the cycle replay agree."""
     assert_same(case.call(_conv3x3, path=path), case.call(conv3x3_ref))
 
 
@@ -135,21 +138,22 @@ def test_core_1x1_matches_oracle(case: ConvCase) -> None:
 @kernel_settings
 @given(
     case=core_cases(kernels=(1, 2, 3, 4, 5, 6, 7, 8, 9), max_bits=2),
-    path=st.sampled_from(["popcount", "lut", "dense", "checked"]),
+    path=st.sampled_from(["popcount", "planar", "lut", "dense", "checked"]),
 )
 def test_core_every_path_matches_oracle(case: ConvCase, path: str) -> None:
-    """Every kernel size 1..9; the popcount, table, integer and cycle-replay paths agree."""
+    """Every kernel size 1..9; the popcount, planar, table, integer and cycle-replay paths
+    agree."""
     assert_same(case.call(_conv, path=path), case.call(conv_core_ref))
 
 
 @kernel_settings
 @given(
     case=core_cases(kernels=(1, 3, 5, 7), max_bits=8),
-    path=st.sampled_from(["lut", "dense", "checked"]),
+    path=st.sampled_from(["planar", "lut", "dense", "checked"]),
 )
 def test_core_wide_operands_every_path(case: ConvCase, path: str) -> None:
-    """Activations and weights up to 8 bits (the first layer's image): table, integer and
-    cycle-replay paths against the oracle."""
+    """Activations and weights up to 8 bits (the first layer's image): planar, table, integer
+    and cycle-replay paths against the oracle."""
     assert_same(case.call(_conv, path=path), case.call(conv_core_ref))
 
 
@@ -193,6 +197,104 @@ def test_first_layer_shape_matches_oracle(
     )
     if accumulator_bits == 12:
         assert got.overflow_count > 0  # some pixels took the checked pass
+
+
+@kernel_settings
+@given(
+    data=st.data(),
+    kernel=st.sampled_from([1, 3, 5]),
+    cin=st.integers(1, 9),
+    feature_bits=st.sampled_from([1, 2, 3, 8]),
+    weight_bits=st.integers(1, 4),
+    accumulator_bits=st.sampled_from([8, 10, 12, 14, 16, 24]),
+    overflow=st.sampled_from(["saturate", "wrap"]),
+)
+def test_planar_few_channels_matches_oracle(
+    data: st.DataObject,
+    kernel: int,
+    cin: int,
+    feature_bits: int,
+    weight_bits: int,
+    accumulator_bits: int,
+    overflow: str,
+) -> None:
+    """The planar kernel (few input channels: the image, or low-bit maps) against the oracle:
+    channel chunks of three with a partial last one, column phases of stride 2, widths off
+    the multiples of 8, 1..15 thresholds, negative channels, and accumulators narrow enough
+    that pixels whose bound does not fit go to the checked pass (both overflow modes)."""
+    stride = data.draw(st.integers(1, 2))
+    padding = data.draw(st.integers(0, kernel - 1))
+    side = max(kernel - 2 * padding, 1)
+    case = make_case(
+        np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))),
+        height=data.draw(st.integers(side, side + (4 if JIT_DISABLED else 14))),
+        width=data.draw(st.integers(side, side + (4 if JIT_DISABLED else 30))),
+        cin=cin,
+        cout=data.draw(st.sampled_from([1, 5, 8, 16])),
+        stride=stride,
+        padding=padding,
+        feature_bits=feature_bits,
+        weight_bits=weight_bits,
+        accumulator_bits=accumulator_bits,
+        overflow=overflow,
+        weight_encoding=data.draw(st.sampled_from(["dorefa", "twos_complement"])),
+        out_bits=data.draw(st.integers(1, 4)),
+        ic_batch=data.draw(st.sampled_from([1, 2, 16])),
+        oc_batch=16,
+        saturated=data.draw(st.booleans()),
+        core_feature_bits=data.draw(st.integers(1, feature_bits)),
+        core_weight_bits=data.draw(st.integers(1, weight_bits)),
+        kernel=kernel,
+    )
+    want = case.call(conv_core_ref)
+    assert_same(case.call(_conv, path="planar"), want)
+    assert_same(case.call(conv_core), want)  # the automatic choice
+
+
+@pytest.mark.parametrize("overflow", ["saturate", "wrap"])
+@pytest.mark.parametrize(("feature_bits", "weight_bits"), [(8, 1), (8, 2), (2, 1), (2, 2)])
+def test_planar_first_layer_mixes_fast_and_checked_pixels(
+    overflow: str, feature_bits: int, weight_bits: int
+) -> None:
+    """A VGG16 conv1_1-like layer (3 channels, 3x3, 2-bit / 1-bit core) on a narrow accumulator
+    with a bright patch: the pixels whose bound fits the accumulator are computed by the planar
+    kernel, the patch's pixels (some overflow) are replayed by the checked pass; outputs,
+    accumulators and overflow report equal the oracle's."""
+    rng = np.random.default_rng(21)
+    side = 12 if JIT_DISABLED else 29
+    amax = (1 << feature_bits) - 1
+    case = make_case(
+        rng,
+        height=side,
+        width=side,
+        cin=3,
+        cout=16,
+        stride=1,
+        padding=1,
+        feature_bits=feature_bits,
+        weight_bits=weight_bits,
+        accumulator_bits=12 if feature_bits == 8 else 7,
+        overflow=overflow,
+        weight_encoding="dorefa",
+        out_bits=2,
+        ic_batch=16,
+        oc_batch=16,
+        core_feature_bits=2,
+        core_weight_bits=1,
+        kernel=3,
+    )
+    case.x[: side // 2] //= 16 if feature_bits == 8 else 3  # dim rows: bounds fit
+    case.x[side // 2 :, side // 2 :] = amax  # bright patch: bounds do not
+    case.w[:8] = (1 << weight_bits) - 1  # channels 0..7 add only positive weights: they overflow
+    # the premise: both kinds of pixels, by the bound S_x * M_w < limit of the fast path
+    xp = np.pad(case.x.astype(np.int64), ((1, 1), (1, 1), (0, 0))).sum(axis=2)
+    s_x = sum(xp[dy : dy + side, dx : dx + side] for dy in range(3) for dx in range(3))
+    fits = s_x * ((1 << weight_bits) - 1) < (1 << (case.kwargs["accumulator_bits"] - 1)) - 1
+    assert fits.any() and not fits.all()
+    got = case.call(_conv, path="planar")
+    assert_same(got, case.call(conv_core_ref))
+    assert got.overflow_count > 0
+    assert_same(case.call(conv_core), got)
 
 
 @kernel_settings
@@ -538,15 +640,19 @@ def test_output_size(size: int, stride: int, padding: int, want: int) -> None:
 
 
 @pytest.mark.skipif(JIT_DISABLED, reason="threads exist only when jitted")
-@pytest.mark.parametrize(("feature_bits", "accumulator_bits"), [(2, 7), (8, 14)])
-def test_result_does_not_depend_on_thread_count(feature_bits: int, accumulator_bits: int) -> None:
-    """Popcount (2-bit) and table (8-bit) kernels, with checked pixels."""
+@pytest.mark.parametrize(
+    ("feature_bits", "accumulator_bits", "cin"), [(2, 7, 40), (8, 14, 40), (8, 12, 3)]
+)
+def test_result_does_not_depend_on_thread_count(
+    feature_bits: int, accumulator_bits: int, cin: int
+) -> None:
+    """Popcount (2-bit), table (8-bit) and planar (3 channels) kernels, with checked pixels."""
     rng = np.random.default_rng(3)
     case = make_case(
         rng,
         height=30,
         width=17,
-        cin=40,
+        cin=cin,
         cout=33,
         stride=1,
         padding=1,
