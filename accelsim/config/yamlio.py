@@ -17,6 +17,7 @@ than :data:`MAX_INT_DIGITS` digits.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -229,24 +230,31 @@ _OPEN_TOKENS = (
 _CLOSE_TOKENS = (yaml.BlockEndToken, yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
 
 
+def _first_too_deep(
+    items: Iterable[Any], opens: tuple[type, ...], closes: tuple[type, ...]
+) -> int | None:
+    """The line of the first item that opens a level beyond :data:`MAX_DEPTH`, or None."""
+    depth = 0
+    for item in items:
+        if isinstance(item, opens):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return item.start_mark.line + 1
+        elif isinstance(item, closes):
+            depth -= 1
+    return None
+
+
 def _event_depth(text: str) -> int | None:
     """:func:`_token_depth` from libyaml's event stream (fast, and not recursive), checked before
     libyaml's composer sees the text: that composer recurses in C once per level, so a file
     nested a hundred thousand levels deep could overflow the C stack where libyaml's own nesting
     limit is missing. None if the nesting stays within :data:`MAX_DEPTH` or the text does not
     parse (the parsers below then report why)."""
-    depth = 0
     try:
-        for ev in yaml.parse(text, Loader=_FAST_LOADER):
-            if isinstance(ev, _OPEN_EVENTS):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    return ev.start_mark.line + 1
-            elif isinstance(ev, _CLOSE_EVENTS):
-                depth -= 1
+        return _first_too_deep(yaml.parse(text, Loader=_FAST_LOADER), _OPEN_EVENTS, _CLOSE_EVENTS)
     except yaml.YAMLError:
         return None
-    return None
 
 
 _OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
@@ -258,21 +266,17 @@ def _token_depth(text: str) -> int | None:
     scanner, so the recursive pure-Python composer never meets a very deep file; None if it
     does not, or if the text does not scan (the composer then reports why)."""
     scanner = yaml.SafeLoader(text)
-    depth = 0
-    try:
+
+    def tokens() -> Iterator[yaml.Token]:
         while scanner.check_token():
-            tok = scanner.get_token()
-            if isinstance(tok, _OPEN_TOKENS):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    return tok.start_mark.line + 1
-            elif isinstance(tok, _CLOSE_TOKENS):
-                depth -= 1
+            yield scanner.get_token()
+
+    try:
+        return _first_too_deep(tokens(), _OPEN_TOKENS, _CLOSE_TOKENS)
     except yaml.YAMLError:
         return None
     finally:
         scanner.dispose()
-    return None
 
 
 def load_yaml_file(path: str | Path) -> Any:

@@ -514,32 +514,7 @@ class DramModel:
         self._last_start = start_cycle
         if nbytes == 0:
             return start_cycle
-        t0 = -(-start_cycle * self._num // self._den)
-        t_end = int(
-            _serve(
-                self._gs,
-                self._bs,
-                self._faw,
-                self._tv,
-                self._st,
-                t0,
-                address,
-                nbytes,
-                bool(is_write),
-            )
-        )
-        end = -(-t_end * self._den // self._num)
-        a = self._acc
-        if is_write:
-            a[1] += 1
-            a[3] += nbytes
-        else:
-            a[0] += 1
-            a[2] += nbytes
-        a[4] += t_end - t0
-        a[5] += end - start_cycle
-        self._stats = None
-        return end
+        return self.access_counted(start_cycle, address, nbytes, bool(is_write))[0]
 
     def access_counted(
         self, start_cycle: int, address: int, nbytes: int, is_write: bool
