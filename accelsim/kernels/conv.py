@@ -173,6 +173,24 @@ def _popcount_jit(x):  # type: ignore[no-untyped-def]  # numba wants the bare si
 
 
 # ----------------------------------------------------------------------------------------------
+# a narrowing store that wraps, jitted or not
+
+
+def _store_wrapped(dst: np.ndarray, i: int, v: int) -> None:
+    """``dst[i] = v`` wrapped into ``dst``'s integer type, as jitted code stores (pure-Python
+    path: numpy refuses an out-of-range scalar store)."""
+    dst[i] = np.asarray(v).astype(dst.dtype)
+
+
+@overload(_store_wrapped, jit_options={"cache": True})
+def _store_wrapped_jit(dst, i, v):  # type: ignore[no-untyped-def]  # numba wants the bare signature
+    def impl(dst, i, v):  # type: ignore[no-untyped-def]
+        dst[i] = v
+
+    return impl
+
+
+# ----------------------------------------------------------------------------------------------
 # per-pixel pieces shared by the kernels
 
 
@@ -805,7 +823,11 @@ def _conv_planar(
             c = cnt[ob : ob + uwo]
             t0, t1, t2 = thr_x[0, o], thr_x[1, o], thr_x[2, o]
             for xo in range(uwo):
-                dst[xo] = part[xo] + offset * sx[xo]  # wraps to the lane: a fast pixel's acc
+                # acc wraps in the lane, as the runs did (exact for a fast pixel: it fits the
+                # lane); a pending pixel's acc also wraps into acc_t's type when that is
+                # narrower, and is replaced by the checked pass
+                _store_wrapped(part, xo, part[xo] + offset * sx[xo])
+                _store_wrapped(dst, xo, part[xo])
                 v = dst[xo] ^ m
                 c[xo] = np.uint8(v >= t0) + np.uint8(v >= t1) + np.uint8(v >= t2)
             for q in range(3, n_q, 3):

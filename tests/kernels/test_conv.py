@@ -251,6 +251,70 @@ def test_planar_few_channels_matches_oracle(
     assert_same(case.call(conv_core), want)  # the automatic choice
 
 
+def test_planar_fast_pixel_whose_weight_planes_overflow_the_lane() -> None:
+    """Found by hypothesis: 8-bit image, 3-bit weights, 2 channels, 3x3 in int16 lanes under a
+    24-bit (int32) accumulator. The weight-plane sums (2 x 7 x 255 x 18 = 64,260) wrap the
+    lane while acc (64,260 - 7 x 4,590 = 32,130) fits it: the offset term must be added in
+    the lane too, not in int64 after the wrap."""
+    case = make_case(
+        np.random.default_rng(3),
+        height=3,
+        width=3,
+        cin=2,
+        cout=1,
+        stride=1,
+        padding=0,
+        feature_bits=8,
+        weight_bits=3,
+        accumulator_bits=24,
+        overflow="saturate",
+        weight_encoding="dorefa",
+        out_bits=2,
+        ic_batch=16,
+        oc_batch=16,
+        core_feature_bits=8,
+        core_weight_bits=3,
+        kernel=3,
+    )
+    case.x[...] = 255
+    case.w[...] = 7  # dorefa code 7: weight +7
+    got = case.call(_conv, path="planar")
+    assert_same(got, case.call(conv_core_ref))
+    assert int(got.acc[0, 0, 0]) == 32130
+
+
+def test_planar_pending_pixels_beyond_the_accumulator_type() -> None:
+    """Found by CI with the JIT off: a pixel whose bound does not fit (pending, replayed by the
+    checked pass) may have an acc beyond the accumulator's numpy type (here 8-bit image x
+    4-bit weights x 5x5 x 8 channels in int32 lanes, an 8-bit accumulator stored as int16).
+    It is clipped to +-limit on the way, so plain Python stores it as jitted code does."""
+    case = make_case(
+        np.random.default_rng(5),
+        height=5,
+        width=5,
+        cin=8,
+        cout=1,
+        stride=1,
+        padding=0,
+        feature_bits=8,
+        weight_bits=4,
+        accumulator_bits=8,
+        overflow="saturate",
+        weight_encoding="dorefa",
+        out_bits=2,
+        ic_batch=16,
+        oc_batch=16,
+        core_feature_bits=8,
+        core_weight_bits=4,
+        kernel=5,
+    )
+    case.x[...] = 255
+    case.w[...] = 0  # dorefa code 0: weight -1, so acc = -(255 x 200), far below int16
+    got = case.call(_conv, path="planar")
+    assert_same(got, case.call(conv_core_ref))
+    assert got.overflow_count > 0
+
+
 @pytest.mark.parametrize("overflow", ["saturate", "wrap"])
 @pytest.mark.parametrize(("feature_bits", "weight_bits"), [(8, 1), (8, 2), (2, 1), (2, 2)])
 def test_planar_first_layer_mixes_fast_and_checked_pixels(
