@@ -9,8 +9,9 @@ finn-cnv and dorefa-svhn on zedboard) with occupancy recording on, after one war
 cache, YAML parsing code): the median of ``--runs`` runs of ``accelsim.simulate`` (wall and CPU),
 the same without occupancy, and the machine alone (``run_machine`` on the placed network,
 ``core s``) with the event core's CPU per DDR grant (``run_machine`` less the mapping's
-``make_passes``) and simpy events per grant. Also the peak RSS of a fresh process that loads and
-simulates the network once.
+``make_passes``) and simpy events per grant, and side by side the machine on the plain Python
+port (``plain s``: ``run_machine(..., port="plain")``, the form the compiled loop mirrors).
+Also the peak RSS of a fresh process that loads and simulates the network once.
 
 The machine is shared and noisy: the header prints the load average and a reference figure (CPU
 for one million calls of a one-line Python function), so runs on different days compare by that
@@ -162,14 +163,18 @@ def time_accelsim(net: str, hw: str, runs: int) -> dict:
         accelsim.simulate(net, hw, record_occupancy=False)
         cpus_off.append(time.process_time() - c0)
     placement = place_network(load_network(net), load_hw(hw))
-    core, layout = [], []
-    for _ in range(runs):
+    core, layout, plain = [], [], []
+    run_machine(placement, port="plain")
+    for _ in range(runs):  # interleaved: the compiled loop (default), the mapping, the plain port
         c0 = time.process_time()
         machine = run_machine(placement, record_occupancy=False)
         core.append(time.process_time() - c0)
         c0 = time.process_time()
         make_passes(placement, address_map(placement, placement.network.batch))
         layout.append(time.process_time() - c0)
+        c0 = time.process_time()
+        run_machine(placement, record_occupancy=False, port="plain")
+        plain.append(time.process_time() - c0)
     grants = len(machine.port.log)
     probe = subprocess.run(
         [sys.executable, "-c", RSS_PROBE, net, hw], capture_output=True, text=True, check=True
@@ -180,6 +185,7 @@ def time_accelsim(net: str, hw: str, runs: int) -> dict:
         "cpu": statistics.median(cpus),
         "cpu_no_occupancy": statistics.median(cpus_off),
         "core_cpu": statistics.median(core),
+        "plain_cpu": statistics.median(plain),
         # the event core: the machine run less cutting the passes into grants (the mapping's)
         "loop_cpu": statistics.median(c - p for c, p in zip(core, layout, strict=True)),
         "rss_mb": rss,
@@ -269,7 +275,8 @@ def main() -> None:
     )
     print(
         f"{'network@hw':<24} {'wall s':>7} {'cpu s':>6} {'no occ':>7} {'core s':>7} "
-        f"{'us/grant':>8} {'ev/grant':>8} {'grants':>6} {'RSS MB':>6} {'cycles':>10}"
+        f"{'us/grant':>8} {'ev/grant':>8} {'plain s':>7} {'grants':>6} {'RSS MB':>6} "
+        f"{'cycles':>10}"
     )
     ours = {}
     for spec in args.nets.split(","):
@@ -279,7 +286,8 @@ def main() -> None:
         print(
             f"{spec:<24} {r['wall']:>7.3f} {r['cpu']:>6.3f} {r['cpu_no_occupancy']:>7.3f} "
             f"{r['core_cpu']:>7.3f} {r['loop_cpu'] / r['grants'] * 1e6:>8.1f} "
-            f"{r['events'] / r['grants']:>8.2f} {r['grants']:>6} {r['rss_mb']:>6.0f} "
+            f"{r['events'] / r['grants']:>8.2f} {r['plain_cpu']:>7.3f} {r['grants']:>6} "
+            f"{r['rss_mb']:>6.0f} "
             f"{r['cycles']:>10}"
         )
     load = os.getloadavg()

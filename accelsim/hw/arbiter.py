@@ -22,6 +22,10 @@ one event per wake-up: from there it serves grant after grant while, at each gra
 request is posted or only one stream has a request coming (nothing else can change before it,
 so a lone stream's grants run back to back); when several streams have requests coming it
 sleeps until the earliest. ``horizon`` (the hang guard's cycle) ends such a run early.
+
+This is the plain form, kept for its readability, for scripted masters (tests/hw/test_arbiter.py)
+and for clock ratios too fine for int64; simulations run its compiled twin,
+:mod:`accelsim.hw.port_loop`, which must give the same grants (tests/hw/test_port_loop.py).
 """
 
 from __future__ import annotations
@@ -74,12 +78,23 @@ class GrantLog:
         # model; the counters change only while the model serves an access).
         self.flat: list[int] = []
 
+        self._table: np.ndarray | None = None  # or, from the compiled loop, one row per grant
+
+    def set_table(self, table: np.ndarray) -> None:
+        """The grants as a (grants x columns) int64 table (the compiled port's log)."""
+        self._table = table
+
     def __len__(self) -> int:
+        if self._table is not None:
+            return len(self._table)
         return len(self.flat) // len(self.COLUMNS)
 
     def arrays(self) -> dict[str, np.ndarray]:
         n = len(self.COLUMNS)
-        a = np.array(self.flat, dtype=np.int64).reshape(-1, n)
+        if self._table is not None:
+            a = self._table
+        else:
+            a = np.array(self.flat, dtype=np.int64).reshape(-1, n)
         cols = {c: a[:, i] for i, c in enumerate(self.COLUMNS)}
         for c in ("hits", "misses", "refresh_ddr_cycles"):  # cumulative -> per grant
             cols[c] = np.diff(cols[c], prepend=0)

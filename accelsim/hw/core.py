@@ -15,13 +15,19 @@
   is a callback on the pass's end, not a process: it starts the next pass (its reader and writer
   become the port's feature and output masters, its PE array starts) at that cycle, or after the
   host layers in between.
+- The port and its masters run compiled by default (:mod:`accelsim.hw.port_loop`, the same
+  grants and records as the plain :class:`~accelsim.hw.arbiter.AxiPort` with the blocks'
+  Python masters, which ``port="plain"`` selects and tests/hw/test_port_loop.py compares); the
+  loop hands each pass end back to the sequencer here.
 - Where tensors sit in DDR and how each core layer is cut into grants is the mapping's business
   (:mod:`accelsim.mapping`); this module only connects the blocks and runs them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import simpy
 
@@ -33,6 +39,7 @@ from accelsim.hw.ddr import DramModel, IdealModel, make_ddr_model
 from accelsim.hw.line_buffer import FeatureReader, line_buffer_occupancy
 from accelsim.hw.output_fifo import Writer
 from accelsim.hw.pe_array import PeArray
+from accelsim.hw.port_loop import CompiledPort, fits
 from accelsim.hw.weight_buffer import WeightLoader
 from accelsim.mapping import LayerPlan, Placement, address_map
 from accelsim.mapping.layout import make_passes
@@ -45,7 +52,7 @@ class MachineRun:
     spans: dict[int, tuple[int, int]]  # layer index -> (start, end) cycle
     passes: dict[int, list[PassChannels]]  # core layer index -> its passes' records
     weight_sets: list[WeightSetState]
-    port: AxiPort
+    port: AxiPort | CompiledPort
     ddr: DramModel | IdealModel
     line_buffer: StepTrace
 
@@ -55,16 +62,14 @@ class _Sequencer:
 
     def __init__(
         self, env: simpy.Environment, plans: tuple[LayerPlan, ...],
-        passes: dict[int, list[PassChannels]], pes: dict[int, PeArray], port: AxiPort,
-        batch: int, latency: int,
+        passes: dict[int, list[PassChannels]], begin: Callable[[PassChannels], None],
+        batch: int,
     ) -> None:  # fmt: skip
         self.env = env
         self.plans = plans
         self.passes = passes
-        self.pes = pes
-        self.port = port
+        self.begin = begin  # starts a pass's reader, writer and PE array at ``ch.start``
         self.batch = batch
-        self.latency = latency
         self.spans: dict[int, tuple[int, int]] = {}
         self.finished = env.event()
         self.end = -1  # the network's last cycle, once known
@@ -93,9 +98,7 @@ class _Sequencer:
 
     def _start_pass(self, ch: PassChannels, t: int) -> None:
         ch.start = t
-        self.port.attach("features", FeatureReader(ch))
-        self.port.attach("outputs", Writer(ch, self.latency))
-        self.pes[id(ch)].start()
+        self.begin(ch)
 
     def pass_ended(self, ch: PassChannels) -> None:
         """``ch``'s pass has ended (its ``end`` is set): start the next pass or layer."""
@@ -112,18 +115,29 @@ class _Sequencer:
 
 
 def run_machine(
-    placement: Placement, *, record_occupancy: bool = True, max_cycles: int | None = None
+    placement: Placement,
+    *,
+    record_occupancy: bool = True,
+    max_cycles: int | None = None,
+    port: Literal["auto", "compiled", "plain"] = "auto",
 ) -> MachineRun:
     """Run a placed network on the machine. Every layer must be placeable (``placement.check()``).
 
     ``max_cycles`` is a hang guard: a run still going at that cycle raises ``RuntimeError``
     (a simulator bug, never a user mistake), as does a run that deadlocks.
+    ``port``: ``plain`` serves grants with the Python port and masters (:class:`AxiPort`),
+    ``compiled`` with their compiled twin (:mod:`accelsim.hw.port_loop`; same cycles, same
+    grants), ``auto`` the compiled one whenever its int64 arithmetic is exact (nearly always).
     """
     hw = placement.hw
     net = placement.network
     env = simpy.Environment()
     ddr = make_ddr_model(hw)
-    port = AxiPort(env, hw.axi, ddr, horizon=max_cycles)
+    if port not in ("auto", "compiled", "plain"):
+        raise ValueError(f"port must be auto, compiled or plain, got {port!r}")
+    if port == "compiled" and not fits(ddr):
+        raise ValueError("the compiled port cannot serve this clock ratio exactly: use plain")
+    compiled = port == "compiled" or (port == "auto" and fits(ddr))
     layouts = make_passes(placement, address_map(placement, net.batch))
     passes: dict[int, list[PassChannels]] = {}
     pes: dict[int, PeArray] = {}
@@ -140,15 +154,36 @@ def run_machine(
             pes[id(ch)] = pe
             chans.append(ch)
         passes[layer_passes[0].layer] = chans
-    seq = _Sequencer(
-        env, placement.plans, passes, pes, port, net.batch, hw.core.pipeline_latency_cycles
-    )
-    for chans in passes.values():
-        for ch in chans:
-            ch.on_end = seq.pass_ended
-    port.attach("weights", WeightLoader(sets))
+    latency = hw.core.pipeline_latency_cycles
+    the_port: AxiPort | CompiledPort
+    if compiled:
+        cport = CompiledPort(
+            env, hw.axi, ddr, sets, sum(map(len, passes.values())), horizon=max_cycles
+        )
+
+        def begin(ch: PassChannels) -> None:
+            cport.begin_pass(ch, pes[id(ch)], latency)
+
+        the_port = cport
+    else:
+        plain = AxiPort(env, hw.axi, ddr, horizon=max_cycles)
+
+        def begin(ch: PassChannels) -> None:
+            plain.attach("features", FeatureReader(ch))
+            plain.attach("outputs", Writer(ch, latency))
+            pes[id(ch)].start()
+
+        plain.attach("weights", WeightLoader(sets))
+        the_port = plain
+    seq = _Sequencer(env, placement.plans, passes, begin, net.batch)
+    if compiled:
+        cport.on_pass_end = seq.pass_ended
+    else:
+        for chans in passes.values():
+            for ch in chans:
+                ch.on_end = seq.pass_ended
     seq.run_from(0)
-    port.start(0)
+    the_port.start(0)
     spans = seq.spans
     if max_cycles is not None:
         guard = env.timeout(max_cycles)
@@ -167,9 +202,11 @@ def run_machine(
                 f"simulation of {net.name} deadlocked at cycle {env.now} "
                 f"(layers finished: {len(spans)} of {len(placement.plans)}): {err}"
             ) from None
+    if compiled:
+        cport.finish()
     lb_trace = StepTrace("line_buffer_bytes")
     if record_occupancy:
         for chans in passes.values():
             for ch in chans:
                 line_buffer_occupancy(ch, lb_trace)
-    return MachineRun(spans, passes, sets, port, ddr, lb_trace)
+    return MachineRun(spans, passes, sets, the_port, ddr, lb_trace)

@@ -363,6 +363,9 @@ def _serve_counted(gs, bs, faw, tv, st, t_start, address, nbytes, is_write):  # 
     return t_end, st[_S_HITS], st[_S_MISSES], st[_S_REF_CYCLES]
 
 
+serve_counted = _serve_counted  # the kernel the compiled port loop calls (hw/port_loop.py)
+
+
 # ----------------------------------------------------------------------------------------------
 # Public models
 # ----------------------------------------------------------------------------------------------
@@ -542,6 +545,22 @@ class DramModel:
         self._stats = None
         return end, hits, misses, refresh
 
+    def kernel_state(self) -> tuple[np.ndarray, ...]:
+        """The state arrays :func:`serve_counted` works on (global, banks, tFAW window, timings,
+        statistics), for a compiled caller that then hands its counters to :meth:`absorb`."""
+        return self._gs, self._bs, self._faw, self._tv, self._st
+
+    def absorb(
+        self, reads: int, writes: int, bytes_read: int, bytes_written: int, busy_ddr: int,
+        busy_cycles: int,
+    ) -> None:  # fmt: skip
+        """Add the counters of accesses a compiled caller served through :meth:`kernel_state`
+        (as :meth:`access_counted` counts them)."""
+        a = self._acc
+        for i, v in enumerate((reads, writes, bytes_read, bytes_written, busy_ddr, busy_cycles)):
+            a[i] += v
+        self._stats = None
+
 
 class IdealModel:
     """Peak bandwidth x efficiency plus a fixed latency (spec §3.1 ``ideal``).
@@ -610,6 +629,19 @@ class IdealModel:
         """:meth:`access` with the (row hits, row misses, refresh DDR cycles) this model has
         not: the same interface as :meth:`DramModel.access_counted`."""
         return self.access(start_cycle, address, nbytes, is_write), 0, 0, 0
+
+    def absorb(
+        self, reads: int, writes: int, bytes_read: int, bytes_written: int, busy_ddr: int,
+        busy_cycles: int,
+    ) -> None:  # fmt: skip
+        """Add the counters of accesses a compiled caller served with this model's arithmetic
+        (:meth:`DramModel.absorb`'s interface; this model has no DDR clock, ``busy_ddr`` is 0)."""
+        st = self._st
+        st.reads += reads
+        st.writes += writes
+        st.bytes_read += bytes_read
+        st.bytes_written += bytes_written
+        st.busy_cycles += busy_cycles
 
 
 def make_ddr_model(hw: HwConfig) -> DramModel | IdealModel:
