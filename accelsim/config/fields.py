@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Union, get_args, get_origin
 
 from accelsim.config.dram import DRAM_TIMING_FIELDS
-from accelsim.config.schema import HwConfig, show
+from accelsim.config.schema import HwConfig, show, type_hints
 
 #: Units by name suffix (first match wins).
 UNIT_SUFFIXES = (
@@ -131,7 +131,7 @@ def _default(f: dataclasses.Field) -> Any:
 def describe_fields(cls: type = HwConfig, prefix: str = "") -> list[FieldInfo]:
     """Every settable field of the schema, in schema order."""
     out: list[FieldInfo] = []
-    hints = typing.get_type_hints(cls)
+    hints = type_hints(cls)
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
         path = f"{prefix}{f.name}"

@@ -20,6 +20,7 @@ releases, and the schema is small.)
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 import types
@@ -366,6 +367,13 @@ def _check_scalar(tp: Any, value: Any, path: str, meta: dict, problems: list[str
     return value
 
 
+@functools.cache
+def type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints`` of a schema dataclass, resolved once per class (the schema's
+    classes never change; resolving the string annotations is most of loading a config)."""
+    return typing.get_type_hints(cls)
+
+
 def build(cls: type, data: Any, path: str, problems: list[str]) -> Any:
     """Build dataclass ``cls`` from a plain mapping, appending every problem found."""
     prefix = f"{path}." if path else ""
@@ -374,7 +382,7 @@ def build(cls: type, data: Any, path: str, problems: list[str]) -> Any:
     if not isinstance(data, dict):
         problems.append(f"{path or 'the file'} must be a mapping, got {show(data)}")
         return cls()
-    hints = typing.get_type_hints(cls)
+    hints = type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for key in data:
         if key not in fields:
@@ -408,7 +416,7 @@ def check_type(path: str, value: Any, tp: Any = None) -> str | None:
 def field_meta(cls: type = HwConfig, prefix: str = "") -> dict[str, dict[str, Any]]:
     """Every settable dotted path of the schema, mapped to its rule metadata (range, doc)."""
     out: dict[str, dict[str, Any]] = {}
-    hints = typing.get_type_hints(cls)
+    hints = type_hints(cls)
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
         if dataclasses.is_dataclass(tp):
@@ -428,7 +436,7 @@ def is_numeric(tp: Any) -> bool:
 def field_paths(cls: type = HwConfig, prefix: str = "") -> dict[str, Any]:
     """Every settable dotted path of the schema, mapped to its type."""
     out: dict[str, Any] = {}
-    hints = typing.get_type_hints(cls)
+    hints = type_hints(cls)
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
         if dataclasses.is_dataclass(tp):
