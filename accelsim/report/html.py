@@ -42,6 +42,7 @@ from accelsim.errors import AccelsimError
 from accelsim.report import plots
 from accelsim.report.bound import BOUNDS, cycle_shares
 from accelsim.report.frame import flat_layer
+from accelsim.report.sweep_table import read_results
 
 _CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1400px;
@@ -399,9 +400,7 @@ def _host_section(run: Mapping[str, Any]) -> str:
 
 
 def sweep_html(source: Any, *, all_points: bool = False, title: str | None = None) -> str:
-    """The page for a sweep CSV (path or :class:`~accelsim.sweep.SweepTable`)."""
-    from accelsim.sweep import read_results
-
+    """The page for a sweep CSV (path or :class:`~accelsim.report.sweep_table.SweepTable`)."""
     table = source if hasattr(source, "rows") else read_results(source)
     rows = table.rows
     nets = table.networks()

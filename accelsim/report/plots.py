@@ -37,6 +37,7 @@ from matplotlib.ticker import FuncFormatter
 from accelsim.errors import AccelsimError
 from accelsim.ioutil import atomic_write, show_path
 from accelsim.report import inputs
+from accelsim.report.sweep_table import SweepTable, format_value, parse_values, read_results
 
 FORMATS = (".png", ".svg", ".pdf")
 
@@ -631,16 +632,12 @@ def plot_occupancy(
 
 
 def _table(source: Any) -> Any:
-    from accelsim.sweep import SweepTable, read_results
-
     if isinstance(source, SweepTable):
         return source
     return read_results(source)
 
 
 def _filter(table: Any, where: Sequence[str] | Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    from accelsim.sweep import format_value, parse_values
-
     rows = [r for r in table.rows if r["status"] == "ok"]
     if not where:
         return rows
