@@ -117,6 +117,7 @@ class AxiPort:
         self.log = GrantLog()
         self.horizon = horizon if horizon is not None else 1 << 62
         self.wakeups = 0  # simpy events the port used
+        self.cycle = 0  # where the port stopped last (the last grant's end when it ran dry)
         if cfg.arbitration == "round_robin":
             # scan order after granting stream s: s+1, s+2, ... (the first posted one wins)
             self._orders = [[(s + 1 + k) % n for k in range(n)] for s in range(n)]
@@ -185,6 +186,7 @@ class AxiPort:
             if pick < 0:
                 if nxt < 0:
                     self._order = order
+                    self.cycle = t
                     return  # nothing known: the run is over (or deadlocked)
                 if known > 1 or nxt > horizon:
                     self._order = order

@@ -198,8 +198,10 @@ def run_machine(
         try:
             env.run(until=seq.finished)
         except RuntimeError as err:  # simpy: no events left before the network ended
+            # where the port ran dry (the compiled loop keeps its own clock: port_loop.py)
+            at = max(env.now, the_port.cycle)
             raise RuntimeError(
-                f"simulation of {net.name} deadlocked at cycle {env.now} "
+                f"simulation of {net.name} deadlocked at cycle {at} "
                 f"(layers finished: {len(spans)} of {len(placement.plans)}): {err}"
             ) from None
     if compiled:

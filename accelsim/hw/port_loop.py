@@ -495,6 +495,11 @@ class CompiledPort:
         ch.pe_waits = int(C[C_PE_WAITS])
         ch.pe_need = int(C[C_PE_NEED])
 
+    @property
+    def cycle(self) -> int:
+        """Where the loop's clock stands (the last grant's end, or where it stopped)."""
+        return int(self.P[P_T])
+
     def start(self, t: int) -> None:
         """Look for requests at cycle ``t`` (the run's start)."""
         call_at(self.env, t, self._wake)

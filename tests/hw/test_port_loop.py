@@ -133,6 +133,24 @@ def test_the_grant_log_grows_past_its_first_table() -> None:
     assert np.all(g["start"][1:] >= g["end"][:-1])  # one grant at a time holds the port
 
 
+def test_a_deadlock_names_the_same_cycle_on_both_ports() -> None:
+    """A FIFO smaller than one pixel's groups (placement would reject it) deadlocks; both ports
+    name the cycle where the port ran dry (the compiled one never moved simpy's clock)."""
+    import dataclasses
+    import re
+
+    placement = place_network(load_network("tiny"), load_hw("zedboard"))
+    hw = placement.hw
+    tiny_fifo = dataclasses.replace(hw, output_fifo=dataclasses.replace(hw.output_fifo, groups=1))
+    broken = dataclasses.replace(placement, hw=tiny_fifo)
+    cycles = []
+    for port in ("plain", "compiled"):
+        with pytest.raises(RuntimeError, match="deadlocked at cycle") as err:
+            run_machine(broken, port=port)  # type: ignore[arg-type]
+        cycles.append(int(re.search(r"at cycle (\d+)", str(err.value)).group(1)))  # type: ignore[union-attr]
+    assert cycles[0] == cycles[1] > 0
+
+
 def test_bad_port_choice_is_refused() -> None:
     placement = place_network(load_network("tiny"), load_hw("zedboard"))
     with pytest.raises(ValueError, match="port must be auto, compiled or plain"):
