@@ -162,17 +162,36 @@ def _chunk_of(
     return row * cps + ((col - c_lo) * n_ib + n_ib - 1) // cg
 
 
-def _pass_layout(
-    plan: LayerPlan, hw: HwConfig, batch: int, amap: AddressMap, number: int,
-    wset: WeightSet, group: int, tile: int, strip: tuple[int, int],
-) -> PassLayout:  # fmt: skip
+@dataclass(frozen=True)
+class _Shared:
+    """What the passes of one (group, strip) share whatever their output-channel tile: the read
+    side, the windows and the output pixels (arrays are never written after they are made)."""
+
+    rows_img: np.ndarray
+    c_lo: int
+    c_hi: int
+    cg: int
+    addr: np.ndarray
+    nbytes: np.ndarray
+    free: np.ndarray
+    need: np.ndarray
+    emitter: np.ndarray
+    opener: np.ndarray
+    count: np.ndarray
+    out_w: int
+    img_px: int
+    out_addr: np.ndarray  # without the tile's slice offset
+
+
+def _shared_part(
+    plan: LayerPlan, hw: HwConfig, batch: int, amap: AddressMap, group: int,
+    strip: tuple[int, int],
+) -> _Shared:  # fmt: skip
     h, w, ho, wo = plan.in_h, plan.in_w, plan.out_h, plan.out_w
     k, s, p = plan.kernel, plan.stride, plan.padding
     n_ib, igb, ogb = plan.n_ib, plan.in_group_bytes, plan.out_group_bytes
     x0, x1 = strip
     wp = x1 - x0 + 1
-    t_lo, t_hi = plan.tile_range(tile)
-    m = t_hi - t_lo
     grouped = plan.groups > 1
     rows_img = read_rows(h, ho, k, s, p)
     nr = len(rows_img)
@@ -212,12 +231,11 @@ def _pass_layout(
     need = _chunk_of(
         bb * nr + i_last[None, :, None], c_last[None, None, :], c_lo, ncols, n_ib, cg, grouped
     )
-    need = np.broadcast_to(need, (batch, ho, wp)).ravel()
+    need = np.ascontiguousarray(np.broadcast_to(need, (batch, ho, wp)).ravel())
     # --- outputs
     n_px = batch * ho * wp
     out_base = amap.feature[plan.name]
     out_px_bytes = plan.groups * plan.n_ob * ogb
-    slice_off = (group * plan.n_ob + t_lo) * ogb
     pool = plan.pool
     if pool is None:
         out_h, out_w = ho, wo
@@ -236,22 +254,39 @@ def _pass_layout(
         opener = (order.first[None, :] + shift).ravel()
         count = np.tile(order.count, batch)
         oy, ox = np.divmod(np.arange(per, dtype=np.int64), out_w)
-    img_px = len(oy)
     ob_idx = np.arange(batch, dtype=np.int64)[:, None]
     out_addr = (out_base + ((ob_idx * out_h + oy[None, :]) * out_w + ox[None, :]) * out_px_bytes
-                + slice_off).ravel()  # fmt: skip
-    reserve = count * m
+                + group * plan.n_ob * ogb).ravel()  # fmt: skip
+    return _Shared(
+        rows_img=rows_img, c_lo=c_lo, c_hi=c_hi, cg=cg, addr=addr, nbytes=nbytes, free=free,
+        need=need, emitter=emitter, opener=opener, count=count, out_w=out_w, img_px=len(oy),
+        out_addr=out_addr,
+    )  # fmt: skip
+
+
+def _pass_layout(
+    plan: LayerPlan, hw: HwConfig, batch: int, number: int, wset: WeightSet, tile: int,
+    strip: tuple[int, int], sh: _Shared,
+) -> PassLayout:  # fmt: skip
+    """One pass: the (group, strip)'s shared part and what its tile changes."""
+    x0, x1 = strip
+    wp = x1 - x0 + 1
+    t_lo, t_hi = plan.tile_range(tile)
+    m = t_hi - t_lo
+    ogb = plan.out_group_bytes
+    reserve = sh.count * m
     per_pixel_slices = plan.groups > 1 or plan.tiles > 1
-    seg_groups = m if per_pixel_slices else (out_w if pool is not None else wp) * m
+    seg_groups = m if per_pixel_slices else (sh.out_w if plan.pool is not None else wp) * m
+    out_addr = sh.out_addr + t_lo * ogb if t_lo else sh.out_addr
     return PassLayout(
         layer=plan.index, name=plan.name, number=number, weight_set=wset, batch=batch,
-        in_h=h, in_w=w, out_h=ho, x0=x0, x1=x1, kernel=k, stride=s, padding=p,
-        n_ib=n_ib, m=m, step_ob=plan.step_ob, rows=hw.line_buffer.rows,
-        in_group_bytes=igb, out_group_bytes=ogb, fetched_rows=rows_img, c_lo=c_lo, c_hi=c_hi,
-        grouped=grouped, chunk_groups=cg, chunk_addr=addr, chunk_bytes=nbytes,
-        need_chunk=np.ascontiguousarray(need), free_px=free,
-        pooled=pool is not None, out_px=batch * img_px, emitter=emitter, opener=opener,
-        reserve=reserve, cum_reserve=np.cumsum(reserve),
+        in_h=plan.in_h, in_w=plan.in_w, out_h=plan.out_h, x0=x0, x1=x1, kernel=plan.kernel,
+        stride=plan.stride, padding=plan.padding, n_ib=plan.n_ib, m=m, step_ob=plan.step_ob,
+        rows=hw.line_buffer.rows, in_group_bytes=plan.in_group_bytes, out_group_bytes=ogb,
+        fetched_rows=sh.rows_img, c_lo=sh.c_lo, c_hi=sh.c_hi, grouped=plan.groups > 1,
+        chunk_groups=sh.cg, chunk_addr=sh.addr, chunk_bytes=sh.nbytes, need_chunk=sh.need,
+        free_px=sh.free, pooled=plan.pool is not None, out_px=batch * sh.img_px,
+        emitter=sh.emitter, opener=sh.opener, reserve=reserve, cum_reserve=np.cumsum(reserve),
         fifo_full=hw.output_fifo.groups - int(reserve.max()) + 1,
         seg_groups=seg_groups, out_chunk_groups=max(1, hw.axi.grant_bytes // ogb),
         out_addr=out_addr,
@@ -271,6 +306,8 @@ def make_passes(placement: Placement, amap: AddressMap) -> list[list[PassLayout]
         passes: list[PassLayout] = []
         base = amap.weight[plan.name]
         for group in range(plan.groups):
+            shared = {strip: _shared_part(plan, hw, batch, amap, group, strip)
+                      for strip in plan.strips}  # fmt: skip
             for tile in range(plan.tiles):
                 lo, hi = plan.tile_range(tile)
                 wset = WeightSet(
@@ -281,7 +318,9 @@ def make_passes(placement: Placement, amap: AddressMap) -> list[list[PassLayout]
                 n_set += 1
                 for strip in plan.strips:
                     passes.append(
-                        _pass_layout(plan, hw, batch, amap, len(passes), wset, group, tile, strip)
+                        _pass_layout(
+                            plan, hw, batch, len(passes), wset, tile, strip, shared[strip]
+                        )
                     )
         out.append(passes)
     return out
