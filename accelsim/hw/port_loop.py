@@ -11,12 +11,13 @@ The two are required to agree to the cycle and to the grant (tests/hw/test_port_
 the per-cycle reference model guards both.
 
 What stays in Python, on simpy: the sequence of passes and layers (:mod:`accelsim.hw.core`).
-The compiled loop returns to it when a pass ends (the sequencer starts the next pass, or host
-layers first, and the loop goes on from the same cycle), when the grant log is full, at the
-hang guard's horizon, and when no request is known (the run is over or deadlocked). Between
-those the loop needs no clock of its own: every record it waits on follows from grants it
-serves (arbiter.py), so when several streams have requests coming it moves straight to the
-earliest, where the plain port sleeps on simpy; the grants are the same.
+The compiled loop returns when a pass ends, and goes on from a simpy event at that cycle (the
+grant that ended the pass), after the sequencer has started the next pass (or host layers
+first): simpy's clock moves from pass end to pass end. It also returns when the grant log is
+full (to grow it), at the hang guard's horizon and when no request is known (the run is over
+or deadlocked). Within a pass the loop needs no clock of its own: every record it waits on
+follows from grants it serves (arbiter.py), so when several streams have requests coming it
+moves straight to the earliest, where the plain port sleeps on simpy; the grants are the same.
 
 Exact arithmetic: the DDR models convert between the accelerator and the DDR clock with exact
 fractions ``num / den``; the loop does it in int64 as ``q * num + ceil(r * num / den)``, which
@@ -444,6 +445,7 @@ class CompiledPort:
                 S[i, S_LAST_PASS] = self._number(ws.users[-1])
         self._table = np.zeros((1024, len(GrantLog.COLUMNS)), dtype=np.int64)
         self._ch: PassChannels | None = None
+        self._ended: PassChannels | None = None  # a pass that ended, for the next wake-up
         self._pass: tuple = ()
         self.on_pass_end = lambda _ch: None  # set by the wiring
 
@@ -505,31 +507,33 @@ class CompiledPort:
         call_at(self.env, t, self._wake)
 
     def _wake(self, _event: simpy.Event) -> None:
+        """Serve from simpy's ``now``: first hand a pass that ended here to the sequencer (it
+        begins the next pass), then run the loop until the next pass end (one simpy event per
+        pass: simpy's clock moves from pass end to pass end), the horizon or the end."""
         self.wakeups += 1
         if not self._pass:
             return  # no core layer: nothing to serve
         P = self.P
         P[P_T] = self.env.now
+        ended, self._ended = self._ended, None
+        if ended is not None:
+            self.on_pass_end(ended)  # may begin the next pass (begin_pass)
         while True:
             why = serve(
                 P, self.orders, self.D, *self.ddr_arrays, self._table,
                 self.L, self.S, self.X, *self._pass,
             )  # fmt: skip
-            if why == LOG_FULL:
-                self._table = np.concatenate([self._table, np.zeros_like(self._table)])
-                continue
-            if why == PASS_ENDED:
-                ch = self._ch
-                assert ch is not None
-                C = self._pass[7]
-                self._sync(ch, C)
-                ch.end = int(C[C_END])
-                self.on_pass_end(ch)  # may begin the next pass (begin_pass)
-                if P[P_T] > P[P_HORIZON]:
-                    break
-                continue
-            break
-        if why in (PASS_ENDED, HORIZON):  # the hang guard's cycle: let simpy's clock catch up
+            if why != LOG_FULL:
+                break
+            self._table = np.concatenate([self._table, np.zeros_like(self._table)])
+        if why == PASS_ENDED:
+            ch = self._ch
+            assert ch is not None
+            C = self._pass[7]
+            self._sync(ch, C)
+            ch.end = int(C[C_END])
+            self._ended = ch
+        if why in (PASS_ENDED, HORIZON):  # past the horizon, the hang guard fires first
             call_at(self.env, int(P[P_T]), self._wake)
 
     def finish(self) -> None:
