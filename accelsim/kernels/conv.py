@@ -114,6 +114,9 @@ OVERFLOW_MODES: tuple[str, ...] = ("saturate", "wrap")
 PACK_1X1_GROUPS = 9  # ib groups one packed 1x1 step takes (the nine tap positions of the PE)
 _IM2COL_MAX_BYTES = 1 << 28  # cap of the im2col byte copy (beyond it windows are gathered)
 PLANAR_MAX_CIN = 8  # auto: the planar kernel for k <= 3 and up to this many input channels
+COMBO_MAX_BITS = 6  # combination sums: at most 2^6 per chunk of channels and input pixel
+COMBO_BLOCK = 16  # output rows per block of the combination kernel (each builds its rows once)
+COMBO_AUTO_BITS = 2  # auto: the combination kernel instead of planar for weights this narrow
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)
@@ -551,36 +554,63 @@ def _swap_bytes(a: np.uint64, b: np.uint64, shift: np.uint64, mask: np.uint64) -
 
 
 @njit(cache=True)
-def _store_codes(cnt: np.ndarray, npx: int, base: int, wo: int, out: np.ndarray, yo: int) -> None:
+def _codes_scratch(cout: int, wo: int) -> np.ndarray:
+    """Scratch words of :func:`_store_codes` for one output row."""
+    return np.empty(max(1, cout * (wo // 8)), dtype=np.uint64)
+
+
+@njit(cache=True)
+def _store_codes(
+    cnt: np.ndarray, npx: int, base: int, wo: int, out: np.ndarray, yo: int, t: np.ndarray
+) -> None:
     """``out[yo, x, o] = cnt[o * npx + base + x]``: channel-major codes into the pixel-major output
     row, as 8 x 8 byte transposes in uint64 words when ``C_out``, ``npx`` and ``base`` are
     multiples of 8 (three butterfly steps, element-wise over the row's blocks of 8 pixels, so
-    that they vectorise), else byte by byte."""
+    that they vectorise; then each pixel's ``C_out`` bytes are written in one go), else byte
+    by byte. Indices are unsigned and the rows are views: no wrap-around checks in the loops
+    (the sizes are not known at compile time). ``t``: scratch of at least
+    ``C_out * (W_o // 8)`` uint64 words (:func:`_codes_scratch`)."""
     cout = out.shape[2]
     if (cout & 7) == 0 and (npx & 7) == 0 and (base & 7) == 0:
         out64 = out[yo].reshape(wo * cout).view(np.uint64)
         cnt64 = cnt.view(np.uint64)
         n8, nx8, p8 = cout >> 3, wo >> 3, npx >> 3
         s32, s16, s8 = np.uint64(32), np.uint64(16), np.uint64(8)
-        t = np.empty((8, nx8), dtype=np.uint64)
+        unx8 = np.uint64(nx8)
+        t = t[: n8 * 8 * nx8].reshape(n8, 8, nx8)  # [o8, j, x8]: pixel 8 x8 + j, channels 8 o8..
         for o8 in range(n8):
             r = o8 * 8 * p8 + (base >> 3)  # word of channel 8 * o8, pixel base
-            for x8 in range(nx8):
-                w0, w4 = _swap_bytes(cnt64[r + x8], cnt64[r + 4 * p8 + x8], s32, _LO32)
-                w1, w5 = _swap_bytes(cnt64[r + p8 + x8], cnt64[r + 5 * p8 + x8], s32, _LO32)
-                w2, w6 = _swap_bytes(cnt64[r + 2 * p8 + x8], cnt64[r + 6 * p8 + x8], s32, _LO32)
-                w3, w7 = _swap_bytes(cnt64[r + 3 * p8 + x8], cnt64[r + 7 * p8 + x8], s32, _LO32)
+            a0 = cnt64[r : r + nx8]
+            a1 = cnt64[r + p8 : r + p8 + nx8]
+            a2 = cnt64[r + 2 * p8 : r + 2 * p8 + nx8]
+            a3 = cnt64[r + 3 * p8 : r + 3 * p8 + nx8]
+            a4 = cnt64[r + 4 * p8 : r + 4 * p8 + nx8]
+            a5 = cnt64[r + 5 * p8 : r + 5 * p8 + nx8]
+            a6 = cnt64[r + 6 * p8 : r + 6 * p8 + nx8]
+            a7 = cnt64[r + 7 * p8 : r + 7 * p8 + nx8]
+            tb = t[o8]
+            t0, t1, t2, t3, t4, t5, t6, t7 = tb[0], tb[1], tb[2], tb[3], tb[4], tb[5], tb[6], tb[7]
+            for x8 in range(unx8):
+                w0, w4 = _swap_bytes(a0[x8], a4[x8], s32, _LO32)
+                w1, w5 = _swap_bytes(a1[x8], a5[x8], s32, _LO32)
+                w2, w6 = _swap_bytes(a2[x8], a6[x8], s32, _LO32)
+                w3, w7 = _swap_bytes(a3[x8], a7[x8], s32, _LO32)
                 w0, w2 = _swap_bytes(w0, w2, s16, _MASK16)
                 w1, w3 = _swap_bytes(w1, w3, s16, _MASK16)
                 w4, w6 = _swap_bytes(w4, w6, s16, _MASK16)
                 w5, w7 = _swap_bytes(w5, w7, s16, _MASK16)
-                t[0, x8], t[1, x8] = _swap_bytes(w0, w1, s8, _MASK8)
-                t[2, x8], t[3, x8] = _swap_bytes(w2, w3, s8, _MASK8)
-                t[4, x8], t[5, x8] = _swap_bytes(w4, w5, s8, _MASK8)
-                t[6, x8], t[7, x8] = _swap_bytes(w6, w7, s8, _MASK8)
-            for x8 in range(nx8):
-                for j in range(8):
-                    out64[(x8 * 8 + j) * n8 + o8] = t[j, x8]  # pixel 8 x8 + j, channels 8 o8..
+                t0[x8], t1[x8] = _swap_bytes(w0, w1, s8, _MASK8)
+                t2[x8], t3[x8] = _swap_bytes(w2, w3, s8, _MASK8)
+                t4[x8], t5[x8] = _swap_bytes(w4, w5, s8, _MASK8)
+                t6[x8], t7[x8] = _swap_bytes(w6, w7, s8, _MASK8)
+        tf = t.reshape(-1)
+        un8 = np.uint64(n8)
+        uo = np.uint64(8 * nx8)  # stride of o8 in tf
+        for xo in range(np.uint64(wo - wo % 8)):
+            src = (xo & np.uint64(7)) * unx8 + (xo >> np.uint64(3))
+            dst = xo * un8
+            for o8 in range(un8):
+                out64[dst + o8] = tf[src + o8 * uo]
         for xo in range(wo - wo % 8, wo):
             for o in range(cout):
                 out[yo, xo, o] = cnt[o * npx + base + xo]
@@ -637,6 +667,7 @@ def _conv_lut(
         lanes = np.zeros(cout * n_b * npx, dtype=xs.dtype)
         sx = np.zeros(npx, dtype=np.int64)
         cnt = np.empty(cout * npx, dtype=np.uint8)
+        tsc = _codes_scratch(cout, wo)
         unpx = np.uint64(npx)
         rowbase = np.empty(n_rows, dtype=np.int64)
         for r in range(n_rows):
@@ -699,7 +730,7 @@ def _conv_lut(
                             c[xo] = np.uint8(c[xo] + np.uint8(so * row[xo] >= t))
         for r in range(n_rows):
             yo = y_first + r
-            _store_codes(cnt, npx, r * wo, wo, out, yo)
+            _store_codes(cnt, npx, r * wo, wo, out, yo, tsc)
             for xo in range(wo):
                 if sx[r * wo + xo] * bound_w >= limit:
                     pending[yo, xo] = True
@@ -806,6 +837,7 @@ def _conv_planar(
         sx = np.empty(wo, dtype=xs.dtype)
         part = np.empty(wo, dtype=xs.dtype)
         cnt = np.empty(cout * npx, dtype=np.uint8)
+        tsc = _codes_scratch(cout, wo)
         rb = np.uint64(yo * row_stride)
         for j in range(0, all_off.shape[0], 9):
             _add_runs(xs, rb, all_off, j, one, wo, sx, j == 0)
@@ -835,10 +867,253 @@ def _conv_planar(
                 for xo in range(uwo):
                     v = dst[xo] ^ m
                     c[xo] += np.uint8(v >= t0) + np.uint8(v >= t1) + np.uint8(v >= t2)
-        _store_codes(cnt, npx, 0, wo, out, yo)
+        _store_codes(cnt, npx, 0, wo, out, yo, tsc)
         for xo in range(wo):
             if np.int64(sx[xo]) * bound_w >= limit:
                 pending[yo, xo] = True
+
+
+@njit(cache=True, inline="always")
+def _sum_runs9(
+    buf: np.ndarray, offs: np.ndarray, j: int, wo: int, part: np.ndarray, first: bool
+) -> None:
+    """``part (+)= sum_i buf[offs[j + i] + x]`` for ``x < wo`` over nine runs ``i`` in one pass
+    over the row; ``first`` assigns instead of adding. Lane arithmetic wraps."""
+    uwo = np.uint64(wo)
+    u0, u1, u2 = offs[j], offs[j + 1], offs[j + 2]
+    u3, u4, u5 = offs[j + 3], offs[j + 4], offs[j + 5]
+    u6, u7, u8 = offs[j + 6], offs[j + 7], offs[j + 8]
+    if first:
+        for xo in range(uwo):
+            part[xo] = (
+                buf[u0 + xo]
+                + buf[u1 + xo]
+                + buf[u2 + xo]
+                + buf[u3 + xo]
+                + buf[u4 + xo]
+                + buf[u5 + xo]
+                + buf[u6 + xo]
+                + buf[u7 + xo]
+                + buf[u8 + xo]
+            )
+    else:
+        for xo in range(uwo):
+            part[xo] += (
+                buf[u0 + xo]
+                + buf[u1 + xo]
+                + buf[u2 + xo]
+                + buf[u3 + xo]
+                + buf[u4 + xo]
+                + buf[u5 + xo]
+                + buf[u6 + xo]
+                + buf[u7 + xo]
+                + buf[u8 + xo]
+            )
+
+
+@njit(cache=True, inline="always")
+def _sum_runs3(
+    buf: np.ndarray, offs: np.ndarray, j: int, wo: int, part: np.ndarray, first: bool
+) -> None:
+    """:func:`_sum_runs9` over three runs."""
+    uwo = np.uint64(wo)
+    u0, u1, u2 = offs[j], offs[j + 1], offs[j + 2]
+    if first:
+        for xo in range(uwo):
+            part[xo] = buf[u0 + xo] + buf[u1 + xo] + buf[u2 + xo]
+    else:
+        for xo in range(uwo):
+            part[xo] += buf[u0 + xo] + buf[u1 + xo] + buf[u2 + xo]
+
+
+@njit(cache=True, inline="always")
+def _sum_all_runs(buf: np.ndarray, offs: np.ndarray, n: int, wo: int, part: np.ndarray) -> None:
+    """``part = sum_i buf[offs[i] + x]`` over the first ``n`` runs (a multiple of three; none:
+    zeros), nine at a time, then three."""
+    if n >= 9:
+        _sum_runs9(buf, offs, 0, wo, part, True)
+        j = 9
+    elif n >= 3:
+        _sum_runs3(buf, offs, 0, wo, part, True)
+        j = 3
+    else:
+        part[:wo] = 0
+        j = 0
+    while j + 9 <= n:
+        _sum_runs9(buf, offs, j, wo, part, False)
+        j += 9
+    while j < n:
+        _sum_runs3(buf, offs, j, wo, part, False)
+        j += 3
+
+
+@njit(cache=True)
+def _combo_row(
+    xp: np.ndarray,
+    y: int,
+    stride: int,
+    g: int,
+    wbits: int,
+    vals: np.ndarray,
+    tab: np.ndarray,
+    base: int,
+    pv: np.ndarray,
+) -> None:
+    """Write input row ``y`` of the padded map ``xp`` as one slot of :func:`_conv_combo`: rows
+    ``base ..`` of ``tab`` (rows of ``W_q`` lanes), laid out ``(s, n_ch, 2^(W g) + 2)``: column
+    phase, chunk ``ch`` of ``g`` channels, then combination ``m`` of their weight codes (code of
+    channel ``ch*g + i`` in bits ``W i .. W i + W - 1`` of ``m``), whose row is
+    ``sum_i vals[code_i] x[ch*g + i]`` over the phase's columns; row ``2^(W g)`` holds the plain
+    channel sum, row ``2^(W g) + 1`` is scratch. A chunk of ``g_c < g`` channels (the last) fills
+    only ``m < 2^(W g_c)``. Columns past the phase's are left as they are (never read).
+    ``pv``: (2^W, W_q) scratch for one channel's ``vals[n] x``, so that the combinations are
+    pure additions (narrow lanes; a product would widen them)."""
+    wp, cin = xp.shape[1], xp.shape[2]
+    wq = tab.shape[1]
+    buf = tab.reshape(-1)
+    pflat = pv.reshape(-1)
+    ncode = 1 << wbits
+    ns = 1 << (wbits * g)
+    n_ch = (cin + g - 1) // g
+    for ph in range(stride):
+        ncol = (wp - ph + stride - 1) // stride
+        uncol = np.uint64(ncol)
+        for ch in range(n_ch):
+            gc = min(g, cin - ch * g)
+            blk = base + (ph * n_ch + ch) * (ns + 2)
+            xs_r, xr_r = blk + ns, blk + ns + 1  # the channel sum, one channel's codes
+            us, ux = np.uint64(xs_r * wq), np.uint64(xr_r * wq)
+            for i in range(gc):
+                for col in range(ncol):
+                    tab[xr_r, col] = xp[y, ph + col * stride, ch * g + i]
+                for n in range(ncode):
+                    v = vals[n]
+                    for col in range(ncol):
+                        pv[n, col] = v * tab[xr_r, col]
+                if i == 0:
+                    for col in range(uncol):
+                        buf[us + col] = buf[ux + col]
+                    for n in range(ncode):
+                        ud = np.uint64((blk + n) * wq)
+                        for col in range(uncol):
+                            buf[ud + col] = pv[n, col]
+                    continue
+                for col in range(uncol):
+                    buf[us + col] += buf[ux + col]
+                # block n > 0 of the new channel from block 0, then block 0 itself
+                span = ncode**i
+                for n in range(ncode - 1, 0, -1):
+                    up = np.uint64(n * wq)
+                    for m in range(span):
+                        ua = np.uint64((blk + m) * wq)
+                        ud = np.uint64((blk + m + n * span) * wq)
+                        for col in range(uncol):
+                            buf[ud + col] = buf[ua + col] + pflat[up + col]
+                for m in range(span):  # in place: one index, so the loop vectorises
+                    ua = np.uint64((blk + m) * wq)
+                    for col in range(uncol):
+                        buf[ua + col] += pflat[col]
+
+
+@njit(cache=True, parallel=True)
+def _conv_combo(
+    xp: np.ndarray,
+    vals: np.ndarray,
+    g: int,
+    wbits: int,
+    stride: int,
+    k: int,
+    run_ky: np.ndarray,
+    run_off: np.ndarray,
+    n_run: np.ndarray,
+    sx_ky: np.ndarray,
+    sx_off: np.ndarray,
+    block: int,
+    thr_x: np.ndarray,
+    flip: np.ndarray,
+    limit: int,
+    bound_w: int,
+    out: np.ndarray,
+    acc_t: np.ndarray,
+    pending: np.ndarray,
+) -> None:
+    """Combination kernel for few input channels and weights of at most ``6 // g`` bits (the
+    first layer's image), vectorised over an output row's pixels.
+
+    Per input row, for each chunk of ``g`` channels, the sums ``sum_i v(n_i) x_i`` over every
+    combination of the chunk's weight codes ``n_i`` (``vals``: the code values) are formed once
+    (:func:`_combo_row`), in a ring of ``k`` row slots per block of ``block`` output rows (each
+    block, one ``prange`` iteration, builds its rows once). Output channel ``o``'s ``acc`` is
+    then the sum of one run per (tap, chunk): at slot ``run_ky[o, r]`` (``k``: the zero run
+    past the slots), offset ``run_off[o, r]``; ``n_run[o]`` of them, the runs of zero
+    combinations left out, padded to a multiple of three with zero runs. Additions only, in
+    the lane type of ``vals``, whose arithmetic wraps: exact on the pixels whose bound
+    ``S_x * M_w < limit`` fits (``limit`` at most the lane's maximum). ``S_x`` (the runs
+    ``sx_ky``, ``sx_off`` over the channel sums) is formed only when some window's bound may
+    not fit (``sx_ky`` not empty); those pixels are marked ``pending`` for the checked pass.
+    Thresholds and codes as :func:`_conv_planar`."""
+    ho, wo, cout = out.shape
+    wp, cin = xp.shape[1], xp.shape[2]
+    n_ch = (cin + g - 1) // g
+    ns = 1 << (wbits * g)
+    wq = (wp + stride - 1) // stride
+    slot_rows = stride * n_ch * (ns + 2)
+    slot = slot_rows * wq
+    n_q = thr_x.shape[0]
+    n_r = run_ky.shape[1]
+    n_sx = sx_ky.shape[0]
+    npx = (wo + 7) // 8 * 8
+    unpx = np.uint64(npx)
+    uwo = np.uint64(wo)
+    n_blk = (ho + block - 1) // block
+    acc_flat = acc_t.reshape(-1)  # (H_o, C_out, W_o), C-contiguous
+    for bi in prange(n_blk):
+        tab = np.zeros((k * slot_rows + 1, wq), dtype=vals.dtype)  # k row slots, a zero run
+        buf = tab.reshape(-1)
+        pv = np.empty((1 << wbits, wq), dtype=vals.dtype)
+        sx = np.empty(wo, dtype=vals.dtype)
+        part = np.empty(wo, dtype=vals.dtype)
+        cnt = np.empty(cout * npx, dtype=np.uint8)
+        tsc = _codes_scratch(cout, wo)
+        uoff = np.empty(max(n_r, n_sx), dtype=np.uint64)
+        sbase = np.empty(k + 1, dtype=np.int64)
+        sbase[k] = k * slot
+        built = -1  # rows up to this one are in the ring
+        for yo in range(bi * block, min(ho, (bi + 1) * block)):
+            y0 = yo * stride
+            for y in range(max(built + 1, y0), y0 + k):
+                _combo_row(xp, y, stride, g, wbits, vals, tab, (y % k) * slot_rows, pv)
+            built = y0 + k - 1
+            for ky in range(k):
+                sbase[ky] = ((y0 + ky) % k) * slot
+            if n_sx > 0:
+                for r in range(n_sx):
+                    uoff[r] = np.uint64(sbase[sx_ky[r]] + sx_off[r])
+                _sum_all_runs(buf, uoff, n_sx, wo, sx)
+                for xo in range(wo):
+                    if np.int64(sx[xo]) * bound_w >= limit:
+                        pending[yo, xo] = True
+            for o in range(cout):
+                for r in range(n_run[o]):
+                    uoff[r] = np.uint64(sbase[run_ky[o, r]] + run_off[o, r])
+                _sum_all_runs(buf, uoff, n_run[o], wo, part)
+                # flat unsigned indices, no views: this runs once per (row, channel)
+                m = flip[o]
+                ua = np.uint64(yo * cout + o) * uwo
+                ob = np.uint64(o) * unpx
+                t0, t1, t2 = thr_x[0, o], thr_x[1, o], thr_x[2, o]
+                for xo in range(uwo):
+                    # a fast pixel's acc fits the lane; a pending pixel's acc also wraps into
+                    # acc_t's type when that is narrower, and is replaced by the checked pass
+                    _store_wrapped(acc_flat, ua + xo, part[xo])
+                    v = acc_flat[ua + xo] ^ m
+                    cnt[ob + xo] = np.uint8(v >= t0) + np.uint8(v >= t1) + np.uint8(v >= t2)
+                for q in range(3, n_q, 3):
+                    t0, t1, t2 = thr_x[q, o], thr_x[q + 1, o], thr_x[q + 2, o]
+                    for xo in range(uwo):
+                        v = acc_flat[ua + xo] ^ m
+                        cnt[ob + xo] += np.uint8(v >= t0) + np.uint8(v >= t1) + np.uint8(v >= t2)
+            _store_codes(cnt, npx, 0, wo, out, yo, tsc)
 
 
 @njit(cache=True, parallel=True)
@@ -1057,6 +1332,82 @@ def _planar_operands(
     n_sel = (m != 0).sum(axis=-1).astype(np.int64)
     bcoef, offset = _plane_coefficients(weight_bits, weight_encoding)
     return xs, all_off, row_stride, sel, n_sel, bcoef.astype(lane), offset
+
+
+@njit(cache=True)
+def _combo_runs(
+    wcodes: np.ndarray,
+    k: int,
+    stride: int,
+    g: int,
+    wbits: int,
+    wq: int,
+    zero_code: bool,
+    sums: bool,
+    run_ky: np.ndarray,
+    run_off: np.ndarray,
+    n_run: np.ndarray,
+) -> None:
+    """Runs of :func:`_conv_combo`, per row ``o`` of ``run_ky`` / ``run_off``: for every (tap,
+    chunk) in order, the slot ``ky`` and the offset in the slot (:func:`_combo_row`) of output
+    channel ``o``'s combination of codes, or with ``sums`` of the channel-sum row; with
+    ``zero_code`` (code 0 has value 0) the all-zero combination is left out. The rest is
+    padded with the zero run (slot ``k``, offset 0); ``n_run[o]``: the runs, rounded up to a
+    multiple of three."""
+    cin = wcodes.shape[2]
+    n_taps = k * k
+    n_ch = (cin + g - 1) // g
+    ns = 1 << (wbits * g)
+    for o in range(run_ky.shape[0]):
+        r = 0
+        for tap in range(n_taps):
+            ky, kx = tap // k, tap % k
+            for ch in range(n_ch):
+                m = ns
+                if not sums:
+                    m = 0
+                    for i in range(min(g, cin - ch * g)):
+                        m |= np.int64(wcodes[o, tap, ch * g + i]) << (wbits * i)
+                    if m == 0 and zero_code:
+                        continue
+                run_ky[o, r] = ky
+                run_off[o, r] = (((kx % stride) * n_ch + ch) * (ns + 2) + m) * wq + kx // stride
+                r += 1
+        n_run[o] = (r + 2) // 3 * 3
+        for q in range(r, run_ky.shape[1]):
+            run_ky[o, q] = k
+            run_off[o, q] = 0
+
+
+def _combo_operands(
+    xp: np.ndarray,
+    wcodes: np.ndarray,
+    k: int,
+    stride: int,
+    weight_bits: int,
+    weight_encoding: str,
+    lane: type,
+    need_sx: bool,
+) -> tuple:
+    """Operands of :func:`_conv_combo` up to ``block``: the padded map, the code values, the
+    chunk size ``g = min(C_in, 6 // W)``, and per output channel the runs (slot, offset) of
+    its (tap, chunk)s, zero combinations left out (:func:`_combo_runs`), then the ``S_x`` runs
+    (none unless ``need_sx``). Offsets follow the slot layout of :func:`_combo_row`."""
+    cout, n_taps, cin = wcodes.shape
+    g = min(cin, COMBO_MAX_BITS // weight_bits)
+    wq = -(-xp.shape[1] // stride)
+    vals = _weight_values(np.arange(1 << weight_bits), weight_bits, weight_encoding).astype(lane)
+    n_ch = -(-cin // g)
+    n_r = -(-(n_taps * n_ch) // 3) * 3
+    run_ky = np.empty((cout, n_r), dtype=np.int64)
+    run_off = np.empty((cout, n_r), dtype=np.int64)
+    n_run = np.empty(cout, dtype=np.int64)
+    _combo_runs(wcodes, k, stride, g, weight_bits, wq, vals[0] == 0, False, run_ky, run_off, n_run)
+    sx_ky = np.empty((1, n_r if need_sx else 0), dtype=np.int64)
+    sx_off = np.empty_like(sx_ky)
+    if need_sx:
+        _combo_runs(wcodes, k, stride, g, weight_bits, wq, False, True, sx_ky, sx_off, n_run[:1])
+    return xp, vals, g, weight_bits, stride, k, run_ky, run_off, n_run, sx_ky[0], sx_off[0]
 
 
 def _lut_operands(
@@ -1427,7 +1778,7 @@ def _conv(
     core_weight_bits: int | None = None,
     pack_1x1: bool = False,
     gen1: bool = False,
-    path: Literal["auto", "popcount", "planar", "lut", "dense", "checked"] = "auto",
+    path: Literal["auto", "popcount", "planar", "combo", "lut", "dense", "checked"] = "auto",
 ) -> ConvResult:
     """:func:`conv_core` with a ``path`` override for tests and benchmarks: the fast dot
     product of ``popcount`` (widths <= 2 only), ``planar`` (runs of channel-subset sums),
@@ -1494,15 +1845,18 @@ def _conv(
     planar_limit = min(limit, int(np.iinfo(planar_lane).max))
     if path == "auto":
         if cin <= PLANAR_MAX_CIN and k <= 3 and planar_lane != np.int64:
-            path = "planar"  # few input channels (the image): adding runs beats words / tables
+            # few input channels (the image): adding runs beats words / tables
+            path = "combo" if weight_bits <= COMBO_AUTO_BITS else "planar"
         else:
             path = "popcount" if feature_bits <= 2 and weight_bits <= 2 else "lut"
     lane = _lane_dtype(n_taps * cin * amax * bound_w)
     if path == "lut" and lane == np.int64:
         path = "dense"  # the table lanes hold at most 32 bits
-    if path == "planar" and planar_lane == np.int64:
+    if path == "combo" and weight_bits > COMBO_MAX_BITS:
+        path = "planar"  # 2^W codes of one channel would not fit the combination rows
+    if path in ("planar", "combo") and planar_lane == np.int64:
         path = "dense"
-    if path in ("lut", "planar"):
+    if path in ("lut", "planar", "combo"):
         # the row kernels work channel-major: their accumulators come back as a transposed
         # view (same shape and values, other strides)
         acc_t = np.empty((ho, cout, wo), dtype=acc_dtype)
@@ -1568,6 +1922,24 @@ def _conv(
         with np.errstate(over="ignore"):  # lanes wrap (numpy scalars warn without the JIT)
             _conv_planar(
                 *_planar_operands(xp, wcodes, k, stride, weight_bits, weight_encoding, planar_lane),
+                thr_x,
+                -np.asarray(negative, dtype=planar_lane),
+                planar_limit,
+                bound_w,
+                out,
+                acc_t,
+                pending,
+            )
+    elif path == "combo":
+        thr_x = _pad_to(np.clip(thr, -planar_limit, planar_limit).T, 3, planar_limit).T
+        thr_x = np.ascontiguousarray(thr_x - negative[None, :], dtype=planar_lane)
+        need_sx = n_pos * amax * bound_w >= planar_limit  # else every window's bound fits
+        with np.errstate(over="ignore"):  # lanes wrap (numpy scalars warn without the JIT)
+            _conv_combo(
+                *_combo_operands(
+                    xp, wcodes, k, stride, weight_bits, weight_encoding, planar_lane, need_sx
+                ),
+                COMBO_BLOCK,
                 thr_x,
                 -np.asarray(negative, dtype=planar_lane),
                 planar_limit,

@@ -51,10 +51,11 @@ def test_kernel_matches_oracle_narrow_accumulator(case: ConvCase) -> None:
 @kernel_settings
 @given(
     case=conv_cases(max_bits=2),
-    path=st.sampled_from(["popcount", "planar", "lut", "dense", "checked"]),
+    path=st.sampled_from(["popcount", "planar", "combo", "lut", "dense", "checked"]),
 )
 def test_every_path_matches_oracle(case: ConvCase, path: str) -> None:
-    """The popcount, planar, table and integer fast paths and the cycle replay agree."""
+    """The popcount, planar, combination, table and integer fast paths and the cycle replay
+    agree."""
     assert_same(case.call(_conv3x3, path=path), case.call(conv3x3_ref))
 
 
@@ -138,22 +139,23 @@ def test_core_1x1_matches_oracle(case: ConvCase) -> None:
 @kernel_settings
 @given(
     case=core_cases(kernels=(1, 2, 3, 4, 5, 6, 7, 8, 9), max_bits=2),
-    path=st.sampled_from(["popcount", "planar", "lut", "dense", "checked"]),
+    path=st.sampled_from(["popcount", "planar", "combo", "lut", "dense", "checked"]),
 )
 def test_core_every_path_matches_oracle(case: ConvCase, path: str) -> None:
-    """Every kernel size 1..9; the popcount, planar, table, integer and cycle-replay paths
-    agree."""
+    """Every kernel size 1..9; the popcount, planar, combination, table, integer and
+    cycle-replay paths agree."""
     assert_same(case.call(_conv, path=path), case.call(conv_core_ref))
 
 
 @kernel_settings
 @given(
     case=core_cases(kernels=(1, 3, 5, 7), max_bits=8),
-    path=st.sampled_from(["planar", "lut", "dense", "checked"]),
+    path=st.sampled_from(["planar", "combo", "lut", "dense", "checked"]),
 )
 def test_core_wide_operands_every_path(case: ConvCase, path: str) -> None:
-    """Activations and weights up to 8 bits (the first layer's image): planar, table, integer
-    and cycle-replay paths against the oracle."""
+    """Activations and weights up to 8 bits (the first layer's image): planar, combination
+    (beyond 6-bit weights it falls back to planar), table, integer and cycle-replay paths
+    against the oracle."""
     assert_same(case.call(_conv, path=path), case.call(conv_core_ref))
 
 
@@ -248,6 +250,7 @@ def test_planar_few_channels_matches_oracle(
     )
     want = case.call(conv_core_ref)
     assert_same(case.call(_conv, path="planar"), want)
+    assert_same(case.call(_conv, path="combo"), want)
     assert_same(case.call(conv_core), want)  # the automatic choice
 
 
@@ -315,10 +318,11 @@ def test_planar_pending_pixels_beyond_the_accumulator_type() -> None:
     assert got.overflow_count > 0
 
 
+@pytest.mark.parametrize("path", ["planar", "combo"])
 @pytest.mark.parametrize("overflow", ["saturate", "wrap"])
 @pytest.mark.parametrize(("feature_bits", "weight_bits"), [(8, 1), (8, 2), (2, 1), (2, 2)])
 def test_planar_first_layer_mixes_fast_and_checked_pixels(
-    overflow: str, feature_bits: int, weight_bits: int
+    overflow: str, feature_bits: int, weight_bits: int, path: str
 ) -> None:
     """A VGG16 conv1_1-like layer (3 channels, 3x3, 2-bit / 1-bit core) on a narrow accumulator
     with a bright patch: the pixels whose bound fits the accumulator are computed by the planar
@@ -355,10 +359,122 @@ def test_planar_first_layer_mixes_fast_and_checked_pixels(
     s_x = sum(xp[dy : dy + side, dx : dx + side] for dy in range(3) for dx in range(3))
     fits = s_x * ((1 << weight_bits) - 1) < (1 << (case.kwargs["accumulator_bits"] - 1)) - 1
     assert fits.any() and not fits.all()
-    got = case.call(_conv, path="planar")
+    got = case.call(_conv, path=path)
     assert_same(got, case.call(conv_core_ref))
     assert got.overflow_count > 0
     assert_same(case.call(conv_core), got)
+
+
+@kernel_settings
+@given(
+    data=st.data(),
+    kernel=st.sampled_from([1, 2, 3]),
+    cin=st.integers(1, 8),
+    weight_bits=st.integers(1, 6),
+    accumulator_bits=st.sampled_from([8, 12, 16, 24]),
+    overflow=st.sampled_from(["saturate", "wrap"]),
+)
+def test_combo_matches_oracle(
+    data: st.DataObject,
+    kernel: int,
+    cin: int,
+    weight_bits: int,
+    accumulator_bits: int,
+    overflow: str,
+) -> None:
+    """The combination kernel against the oracle: weights of 1..6 bits (chunks of
+    ``6 // W`` channels, a partial last one), kernels 1..3, stride 2 column phases, padding 0,
+    odd widths, negative channels, accumulators narrow enough for checked pixels."""
+    stride = data.draw(st.integers(1, 2))
+    padding = data.draw(st.integers(0, kernel - 1))
+    side = max(kernel - 2 * padding, 1)
+    feature_bits = data.draw(st.sampled_from([1, 2, 8]))
+    case = make_case(
+        np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))),
+        height=data.draw(st.integers(side, side + (4 if JIT_DISABLED else 20))),
+        width=data.draw(st.integers(side, side + (4 if JIT_DISABLED else 30))),
+        cin=cin,
+        cout=data.draw(st.sampled_from([1, 5, 8, 16])),
+        stride=stride,
+        padding=padding,
+        feature_bits=feature_bits,
+        weight_bits=weight_bits,
+        accumulator_bits=accumulator_bits,
+        overflow=overflow,
+        weight_encoding=data.draw(st.sampled_from(["dorefa", "twos_complement"])),
+        out_bits=data.draw(st.integers(1, 4)),
+        ic_batch=16,
+        oc_batch=16,
+        saturated=data.draw(st.booleans()),
+        core_feature_bits=data.draw(st.integers(1, feature_bits)),
+        core_weight_bits=data.draw(st.integers(1, weight_bits)),
+        kernel=kernel,
+    )
+    assert_same(case.call(_conv, path="combo"), case.call(conv_core_ref))
+
+
+@pytest.mark.parametrize("weight_encoding", ["dorefa", "twos_complement"])
+@pytest.mark.parametrize("overflow", ["saturate", "wrap"])
+@pytest.mark.parametrize("accumulator_bits", [12, 16])
+@pytest.mark.parametrize(("stride", "padding"), [(1, 1), (2, 0)])
+def test_combo_w2_image_layer(
+    stride: int, padding: int, accumulator_bits: int, overflow: str, weight_encoding: str
+) -> None:
+    """conv1_1 in small, W2 (one pass over the 64 combinations of three 2-bit codes): 8-bit
+    image, 3 channels, more rows than one block of the kernel, an odd width. A 16-bit
+    accumulator holds every window (no S_x is formed); a 12-bit one does not (checked
+    pixels, which overflow)."""
+    case = make_case(
+        np.random.default_rng(accumulator_bits + stride),
+        height=35 if not JIT_DISABLED else 19,
+        width=23 if not JIT_DISABLED else 7,
+        cin=3,
+        cout=16,
+        stride=stride,
+        padding=padding,
+        feature_bits=8,
+        weight_bits=2,
+        accumulator_bits=accumulator_bits,
+        overflow=overflow,
+        weight_encoding=weight_encoding,
+        out_bits=2,
+        ic_batch=16,
+        oc_batch=16,
+        core_feature_bits=2,
+        core_weight_bits=1,
+    )
+    want = case.call(conv3x3_ref)
+    got = case.call(_conv3x3, path="combo")
+    assert_same(got, want)
+    assert (got.overflow_count > 0) == (accumulator_bits == 12)
+    assert_same(case.call(conv3x3), want)  # the automatic choice is the combination kernel
+
+
+def test_combo_all_zero_weights_twos_complement() -> None:
+    """Two's complement code 0 is the value 0: every run of an all-zero channel is left out
+    (no runs at all) and its accumulator is 0."""
+    case = make_case(
+        np.random.default_rng(9),
+        height=9,
+        width=10,
+        cin=3,
+        cout=8,
+        stride=1,
+        padding=1,
+        feature_bits=8,
+        weight_bits=2,
+        accumulator_bits=16,
+        overflow="wrap",
+        weight_encoding="twos_complement",
+        out_bits=2,
+        ic_batch=16,
+        oc_batch=16,
+    )
+    case.w[:4] = 0
+    case.w[4:, :, :, 1] = 0  # some runs left out
+    got = case.call(_conv3x3, path="combo")
+    assert_same(got, case.call(conv3x3_ref))
+    assert not got.acc[..., :4].any() and got.acc[..., 4:].any()
 
 
 @kernel_settings
