@@ -82,8 +82,17 @@ product is
   ``dorefa``: ``sum x v = sum_{a,b} 2^(a+b+1) popcount(X_a & N_b) - (2^W - 1) S_x``;
   ``twos_complement``: ``sum x v = sum_{a,b} +-2^(a+b) popcount(X_a & N_b)`` (``-`` for the top
   bit ``b = W - 1``); the popcount is the SWAR bit trick, which LLVM turns into ``popcnt``;
-* planar, any widths, for kernels up to 3 x 3 with at most ``PLANAR_MAX_CIN`` input channels
-  (the first layer's image; chosen before the popcount): vectorised over an output row's
+* combination, for kernels up to 3 x 3 with at most ``PLANAR_MAX_CIN`` input channels (the
+  first layer's image; chosen before the popcount) and weights up to ``COMBO_MAX_BITS`` bits:
+  vectorised over an output row's pixels; per input row and chunk of ``g = min(C_in, 6 // W)``
+  channels the sums ``sum_i v(n_i) x_i`` over every combination of the chunk's weight codes
+  ``n_i`` (``2^(W g) <= 64`` of them) are formed once, so ``sum x v`` of an output channel is
+  one run per (tap, chunk) added up: additions only, no weight planes, no ``S_x`` offset (one
+  pass for 2-bit weights), in 16- or 32-bit lanes that wrap (exact on the pixels whose bound
+  fits the lane); the combinations are built in a ring of ``k`` input rows per block of output
+  rows, the blocks in parallel;
+* planar, any widths (wider weights, same few channels and kernels; 1 x 1 goes to the tables
+  then): vectorised over an output row's
   pixels; the sums over every subset of each chunk of three channels are formed once per input
   row, and ``sum x v = sum_b c_b T_b + c S_x`` (the plane coefficients above) adds, per output
   channel and weight bit plane ``b``, one such run per (tap, chunk): additions only, in 16- or
@@ -113,10 +122,9 @@ MAX_KERNEL = 9
 OVERFLOW_MODES: tuple[str, ...] = ("saturate", "wrap")
 PACK_1X1_GROUPS = 9  # ib groups one packed 1x1 step takes (the nine tap positions of the PE)
 _IM2COL_MAX_BYTES = 1 << 28  # cap of the im2col byte copy (beyond it windows are gathered)
-PLANAR_MAX_CIN = 8  # auto: the planar kernel for k <= 3 and up to this many input channels
+PLANAR_MAX_CIN = 8  # auto: combo / planar kernels for k <= 3 and up to this many input channels
 COMBO_MAX_BITS = 6  # combination sums: at most 2^6 per chunk of channels and input pixel
-COMBO_BLOCK = 16  # output rows per block of the combination kernel (each builds its rows once)
-COMBO_AUTO_BITS = 2  # auto: the combination kernel instead of planar for weights this narrow
+COMBO_BLOCKS_PER_THREAD = 2  # the combination kernel's row blocks (each builds its rows once)
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)
@@ -606,11 +614,19 @@ def _store_codes(
         tf = t.reshape(-1)
         un8 = np.uint64(n8)
         uo = np.uint64(8 * nx8)  # stride of o8 in tf
-        for xo in range(np.uint64(wo - wo % 8)):
-            src = (xo & np.uint64(7)) * unx8 + (xo >> np.uint64(3))
-            dst = xo * un8
-            for o8 in range(un8):
-                out64[dst + o8] = tf[src + o8 * uo]
+        if n8 == 8:  # 64 channels: a constant inner trip count unrolls (3x faster)
+            u8 = np.uint64(8)
+            for xo in range(np.uint64(wo - wo % 8)):
+                src = (xo & np.uint64(7)) * unx8 + (xo >> np.uint64(3))
+                dst = xo * u8
+                for o8 in range(u8):
+                    out64[dst + o8] = tf[src + o8 * uo]
+        else:
+            for xo in range(np.uint64(wo - wo % 8)):
+                src = (xo & np.uint64(7)) * unx8 + (xo >> np.uint64(3))
+                dst = xo * un8
+                for o8 in range(un8):
+                    out64[dst + o8] = tf[src + o8 * uo]
         for xo in range(wo - wo % 8, wo):
             for o in range(cout):
                 out[yo, xo, o] = cnt[o * npx + base + xo]
@@ -927,22 +943,25 @@ def _sum_runs3(
 
 
 @njit(cache=True, inline="always")
-def _sum_all_runs(buf: np.ndarray, offs: np.ndarray, n: int, wo: int, part: np.ndarray) -> None:
-    """``part = sum_i buf[offs[i] + x]`` over the first ``n`` runs (a multiple of three; none:
+def _sum_all_runs(
+    buf: np.ndarray, offs: np.ndarray, j0: int, n: int, wo: int, part: np.ndarray
+) -> None:
+    """``part = sum_i buf[offs[j0 + i] + x]`` over ``n`` runs (a multiple of three; none:
     zeros), nine at a time, then three."""
+    j = j0
+    end = j0 + n
     if n >= 9:
-        _sum_runs9(buf, offs, 0, wo, part, True)
-        j = 9
+        _sum_runs9(buf, offs, j, wo, part, True)
+        j += 9
     elif n >= 3:
-        _sum_runs3(buf, offs, 0, wo, part, True)
-        j = 3
+        _sum_runs3(buf, offs, j, wo, part, True)
+        j += 3
     else:
         part[:wo] = 0
-        j = 0
-    while j + 9 <= n:
+    while j + 9 <= end:
         _sum_runs9(buf, offs, j, wo, part, False)
         j += 9
-    while j < n:
+    while j < end:
         _sum_runs3(buf, offs, j, wo, part, False)
         j += 3
 
@@ -1075,36 +1094,41 @@ def _conv_combo(
         part = np.empty(wo, dtype=vals.dtype)
         cnt = np.empty(cout * npx, dtype=np.uint8)
         tsc = _codes_scratch(cout, wo)
-        uoff = np.empty(max(n_r, n_sx), dtype=np.uint64)
+        # absolute run offsets for each phase y0 % k of the ring (slot of row y: y % k)
+        uoff = np.empty(k * cout * n_r, dtype=np.uint64)
+        uoff_sx = np.empty(k * n_sx, dtype=np.uint64)
         sbase = np.empty(k + 1, dtype=np.int64)
         sbase[k] = k * slot
+        for ph in range(k):
+            for ky in range(k):
+                sbase[ky] = ((ph + ky) % k) * slot
+            for o in range(cout):
+                for r in range(n_r):
+                    uoff[(ph * cout + o) * n_r + r] = sbase[run_ky[o, r]] + run_off[o, r]
+            for r in range(n_sx):
+                uoff_sx[ph * n_sx + r] = sbase[sx_ky[r]] + sx_off[r]
         built = -1  # rows up to this one are in the ring
         for yo in range(bi * block, min(ho, (bi + 1) * block)):
             y0 = yo * stride
             for y in range(max(built + 1, y0), y0 + k):
                 _combo_row(xp, y, stride, g, wbits, vals, tab, (y % k) * slot_rows, pv)
             built = y0 + k - 1
-            for ky in range(k):
-                sbase[ky] = ((y0 + ky) % k) * slot
+            ph = y0 % k
             if n_sx > 0:
-                for r in range(n_sx):
-                    uoff[r] = np.uint64(sbase[sx_ky[r]] + sx_off[r])
-                _sum_all_runs(buf, uoff, n_sx, wo, sx)
+                _sum_all_runs(buf, uoff_sx, ph * n_sx, n_sx, wo, sx)
                 for xo in range(wo):
                     if np.int64(sx[xo]) * bound_w >= limit:
                         pending[yo, xo] = True
             for o in range(cout):
-                for r in range(n_run[o]):
-                    uoff[r] = np.uint64(sbase[run_ky[o, r]] + run_off[o, r])
-                _sum_all_runs(buf, uoff, n_run[o], wo, part)
-                # flat unsigned indices, no views: this runs once per (row, channel)
+                # flat unsigned indices, no views: this runs once per (row, channel). A fast
+                # pixel's acc fits the lane; a pending pixel's acc also wraps into acc_t's
+                # type when that is narrower, and is replaced by the checked pass
                 m = flip[o]
                 ua = np.uint64(yo * cout + o) * uwo
                 ob = np.uint64(o) * unpx
                 t0, t1, t2 = thr_x[0, o], thr_x[1, o], thr_x[2, o]
+                _sum_all_runs(buf, uoff, (ph * cout + o) * n_r, n_run[o], wo, part)
                 for xo in range(uwo):
-                    # a fast pixel's acc fits the lane; a pending pixel's acc also wraps into
-                    # acc_t's type when that is narrower, and is replaced by the checked pass
                     _store_wrapped(acc_flat, ua + xo, part[xo])
                     v = acc_flat[ua + xo] ^ m
                     cnt[ob + xo] = np.uint8(v >= t0) + np.uint8(v >= t1) + np.uint8(v >= t2)
@@ -1844,9 +1868,13 @@ def _conv(
     planar_lane = _lane_dtype(max(min(limit, n_pos * amax * bound_w), n_pos * amax))
     planar_limit = min(limit, int(np.iinfo(planar_lane).max))
     if path == "auto":
-        if cin <= PLANAR_MAX_CIN and k <= 3 and planar_lane != np.int64:
-            # few input channels (the image): adding runs beats words / tables
-            path = "combo" if weight_bits <= COMBO_AUTO_BITS else "planar"
+        # few input channels (the image): adding runs beats words / tables; for weights wider
+        # than the combinations take, planar runs, except a 1x1 kernel (tables are faster)
+        few = cin <= PLANAR_MAX_CIN and k <= 3 and planar_lane != np.int64
+        if few and weight_bits <= COMBO_MAX_BITS:
+            path = "combo"
+        elif few and k > 1:
+            path = "planar"
         else:
             path = "popcount" if feature_bits <= 2 and weight_bits <= 2 else "lut"
     lane = _lane_dtype(n_taps * cin * amax * bound_w)
@@ -1939,7 +1967,7 @@ def _conv(
                 *_combo_operands(
                     xp, wcodes, k, stride, weight_bits, weight_encoding, planar_lane, need_sx
                 ),
-                COMBO_BLOCK,
+                max(1, -(-ho // (COMBO_BLOCKS_PER_THREAD * numba.get_num_threads()))),
                 thr_x,
                 -np.asarray(negative, dtype=planar_lane),
                 planar_limit,

@@ -429,7 +429,7 @@ def test_combo_w2_image_layer(
         height=35 if not JIT_DISABLED else 19,
         width=23 if not JIT_DISABLED else 7,
         cin=3,
-        cout=16,
+        cout=64,  # the 64-channel store of the codes
         stride=stride,
         padding=padding,
         feature_bits=8,
