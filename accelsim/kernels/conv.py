@@ -996,7 +996,7 @@ def _combo_row(
     n_ch = (cin + g - 1) // g
     for ph in range(stride):
         ncol = (wp - ph + stride - 1) // stride
-        uncol = np.uint64(ncol)
+        uncol = np.uint64(wq)  # whole rows: W_q is a multiple of 32 lanes, the tail stays 0
         for ch in range(n_ch):
             gc = min(g, cin - ch * g)
             blk = base + (ph * n_ch + ch) * (ns + 2)
@@ -1007,7 +1007,7 @@ def _combo_row(
                     tab[xr_r, col] = xp[y, ph + col * stride, ch * g + i]
                 for n in range(ncode):
                     v = vals[n]
-                    for col in range(ncol):
+                    for col in range(wq):
                         pv[n, col] = v * tab[xr_r, col]
                 if i == 0:
                     for col in range(uncol):
@@ -1075,7 +1075,7 @@ def _conv_combo(
     wp, cin = xp.shape[1], xp.shape[2]
     n_ch = (cin + g - 1) // g
     ns = 1 << (wbits * g)
-    wq = (wp + stride - 1) // stride
+    wq = ((wp + stride - 1) // stride + 31) // 32 * 32  # as _combo_operands
     slot_rows = stride * n_ch * (ns + 2)
     slot = slot_rows * wq
     n_q = thr_x.shape[0]
@@ -1419,7 +1419,7 @@ def _combo_operands(
     (none unless ``need_sx``). Offsets follow the slot layout of :func:`_combo_row`."""
     cout, n_taps, cin = wcodes.shape
     g = min(cin, COMBO_MAX_BITS // weight_bits)
-    wq = -(-xp.shape[1] // stride)
+    wq = (-(-xp.shape[1] // stride) + 31) // 32 * 32  # rows of whole 32-lane vectors
     vals = _weight_values(np.arange(1 << weight_bits), weight_bits, weight_encoding).astype(lane)
     n_ch = -(-cin // g)
     n_r = -(-(n_taps * n_ch) // 3) * 3
