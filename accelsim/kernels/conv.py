@@ -983,10 +983,11 @@ def _combo_row(
     phase, chunk ``ch`` of ``g`` channels, then combination ``m`` of their weight codes (code of
     channel ``ch*g + i`` in bits ``W i .. W i + W - 1`` of ``m``), whose row is
     ``sum_i vals[code_i] x[ch*g + i]`` over the phase's columns; row ``2^(W g)`` holds the plain
-    channel sum, row ``2^(W g) + 1`` is scratch. A chunk of ``g_c < g`` channels (the last) fills
-    only ``m < 2^(W g_c)``. Columns past the phase's are left as they are (never read).
-    ``pv``: (2^W, W_q) scratch for one channel's ``vals[n] x``, so that the combinations are
-    pure additions (narrow lanes; a product would widen them)."""
+    channel sum, row ``2^(W g) + 1`` is not used. A chunk of ``g_c < g`` channels (the last)
+    fills only ``m < 2^(W g_c)``. Columns past the phase's are left as they are (never read).
+    ``pv``: (2^W + C_in, W_q) scratch, zeros on the first call: one channel's ``vals[n] x`` in
+    its first rows, so that the combinations are pure additions (narrow lanes; a product would
+    widen them), then the phase's columns of every channel (zeros past them)."""
     wp, cin = xp.shape[1], xp.shape[2]
     wq = tab.shape[1]
     buf = tab.reshape(-1)
@@ -994,31 +995,49 @@ def _combo_row(
     ncode = 1 << wbits
     ns = 1 << (wbits * g)
     n_ch = (cin + g - 1) // g
+    xrow = xp[y].reshape(-1)  # the padded map is C-contiguous
+    ustep = np.uint64(stride * cin)
+    xw = np.uint64(ncode * wq)  # the channels' rows of pv
+    uwq = np.uint64(wq)
     for ph in range(stride):
         ncol = (wp - ph + stride - 1) // stride
         uncol = np.uint64(wq)  # whole rows: W_q is a multiple of 32 lanes, the tail stays 0
+        # the phase's columns of every channel (flat unsigned indices: no wrap-around checks)
+        if stride == 1 and cin == 3:  # the RGB image: a constant stride, the loads vectorise
+            u3 = np.uint64(3)
+            for col in range(np.uint64(ncol)):
+                pflat[xw + col] = xrow[u3 * col]
+                pflat[xw + uwq + col] = xrow[u3 * col + np.uint64(1)]
+                pflat[xw + np.uint64(2) * uwq + col] = xrow[u3 * col + np.uint64(2)]
+        else:
+            for c in range(cin):
+                uc = xw + np.uint64(c * wq)
+                u = np.uint64(ph * cin + c)
+                for col in range(np.uint64(ncol)):
+                    pflat[uc + col] = xrow[u + col * ustep]
+                for col in range(np.uint64(ncol), uncol):
+                    pflat[uc + col] = 0
         for ch in range(n_ch):
             gc = min(g, cin - ch * g)
             blk = base + (ph * n_ch + ch) * (ns + 2)
-            xs_r, xr_r = blk + ns, blk + ns + 1  # the channel sum, one channel's codes
-            us, ux = np.uint64(xs_r * wq), np.uint64(xr_r * wq)
+            us = np.uint64((blk + ns) * wq)  # the channel sum
             for i in range(gc):
-                for col in range(ncol):
-                    tab[xr_r, col] = xp[y, ph + col * stride, ch * g + i]
+                ux = xw + np.uint64((ch * g + i) * wq)
                 for n in range(ncode):
                     v = vals[n]
-                    for col in range(wq):
-                        pv[n, col] = v * tab[xr_r, col]
+                    up = np.uint64(n * wq)
+                    for col in range(uncol):
+                        pflat[up + col] = v * pflat[ux + col]
                 if i == 0:
                     for col in range(uncol):
-                        buf[us + col] = buf[ux + col]
+                        buf[us + col] = pflat[ux + col]
                     for n in range(ncode):
                         ud = np.uint64((blk + n) * wq)
                         for col in range(uncol):
                             buf[ud + col] = pv[n, col]
                     continue
                 for col in range(uncol):
-                    buf[us + col] += buf[ux + col]
+                    buf[us + col] += pflat[ux + col]
                 # block n > 0 of the new channel from block 0, then block 0 itself
                 span = ncode**i
                 for n in range(ncode - 1, 0, -1):
@@ -1089,7 +1108,7 @@ def _conv_combo(
     for bi in prange(n_blk):
         tab = np.zeros((k * slot_rows + 1, wq), dtype=vals.dtype)  # k row slots, a zero run
         buf = tab.reshape(-1)
-        pv = np.empty((1 << wbits, wq), dtype=vals.dtype)
+        pv = np.zeros(((1 << wbits) + cin, wq), dtype=vals.dtype)
         sx = np.empty(wo, dtype=vals.dtype)
         part = np.empty(wo, dtype=vals.dtype)
         cnt = np.empty(cout * npx, dtype=np.uint8)
@@ -1317,6 +1336,33 @@ def _subset_layout(
         :, None
     ]
     return xs.reshape(-1), base.astype(np.int64), stride * stride * n_ch * ns * wq, g, wq
+
+
+@njit(cache=True)
+def _signed_thresholds(
+    thresholds: np.ndarray, negative: np.ndarray, lo: int, hi: int
+) -> np.ndarray:
+    """``(n_q, C_out)`` int64: ``T`` clipped to ``[lo - 1, hi + 1]``, negated on the negative
+    channels (the ``sign * acc >= T`` form of :func:`_conv`)."""
+    cout, nq = thresholds.shape
+    thr = np.empty((nq, cout), dtype=np.int64)
+    for o in range(cout):
+        s = -1 if negative[o] else 1
+        for q in range(nq):
+            thr[q, o] = min(max(thresholds[o, q], lo - 1), hi + 1) * s
+    return thr
+
+
+@njit(cache=True)
+def _lane_thresholds(thr: np.ndarray, negative: np.ndarray, plim: int, dst: np.ndarray) -> None:
+    """``dst`` (``n_q`` rounded up to a multiple of three, ``C_out``), the row kernels' form:
+    ``thr`` clipped to ``[-plim, plim]``, the padding rows the unreachable ``plim``, minus one on
+    the negative channels (they compare ``~acc = -acc - 1 >= T - 1``)."""
+    nq, cout = thr.shape
+    for q in range(dst.shape[0]):
+        for o in range(cout):
+            t = plim if q >= nq else min(max(thr[q, o], -plim), plim)
+            dst[q, o] = t - (1 if negative[o] else 0)
 
 
 def _pad_to(offs: np.ndarray, step: int, fill: int) -> np.ndarray:
@@ -1614,8 +1660,9 @@ def _validate(
                 f"{w_codes.shape[0]} output channels"
             )
         if thresholds.shape[1] > 1:
-            bad = np.argwhere(thresholds[:, 1:] < thresholds[:, :-1])
-            if bad.size:
+            down = thresholds[:, 1:] < thresholds[:, :-1]
+            if down.any():
+                bad = np.argwhere(down)
                 c, q = (int(v) for v in bad[0])
                 problems.append(
                     f"thresholds must be non-decreasing: channel {c} has T[{q}] = "
@@ -1860,7 +1907,7 @@ def _conv(
     # acc stays in [lo, hi], so clipping T to [lo - 1, hi + 1] changes no count (and cannot
     # overflow when negated)
     sign = np.where(negative, -1, 1).astype(np.int64)
-    thr = np.ascontiguousarray((np.clip(thresholds, lo - 1, hi + 1) * sign[:, None]).T)
+    thr = _signed_thresholds(thresholds, negative, lo, hi)
     fast_args = (thr, sign, stride, limit, bound_w)
 
     # planar lanes hold S_x and every fast pixel's |acc| (< limit and <= the window's bound)
@@ -1945,8 +1992,8 @@ def _conv(
     elif path == "planar":
         # thresholds of the sign * acc >= T form, padded with the unreachable limit; a negative
         # channel compares ~acc = -acc - 1 >= T - 1
-        thr_x = _pad_to(np.clip(thr, -planar_limit, planar_limit).T, 3, planar_limit).T
-        thr_x = np.ascontiguousarray(thr_x - negative[None, :], dtype=planar_lane)
+        thr_x = np.empty((max(3, -(-thr.shape[0] // 3) * 3), cout), dtype=planar_lane)
+        _lane_thresholds(thr, negative, planar_limit, thr_x)
         with np.errstate(over="ignore"):  # lanes wrap (numpy scalars warn without the JIT)
             _conv_planar(
                 *_planar_operands(xp, wcodes, k, stride, weight_bits, weight_encoding, planar_lane),
@@ -1959,8 +2006,8 @@ def _conv(
                 pending,
             )
     elif path == "combo":
-        thr_x = _pad_to(np.clip(thr, -planar_limit, planar_limit).T, 3, planar_limit).T
-        thr_x = np.ascontiguousarray(thr_x - negative[None, :], dtype=planar_lane)
+        thr_x = np.empty((max(3, -(-thr.shape[0] // 3) * 3), cout), dtype=planar_lane)
+        _lane_thresholds(thr, negative, planar_limit, thr_x)
         need_sx = n_pos * amax * bound_w >= planar_limit  # else every window's bound fits
         with np.errstate(over="ignore"):  # lanes wrap (numpy scalars warn without the JIT)
             _conv_combo(
@@ -1981,41 +2028,43 @@ def _conv(
         wt = np.ascontiguousarray(wvals.reshape(cout, n_taps * cin).T.astype(lane))
         _conv_dense(xp, wt, k, *fast_args, out, acc, pending)
 
+    if not pending.any():  # every pixel's bound fits: no overflow
+        return ConvResult(out, 0, None, acc)
     row_events = np.zeros(ho, dtype=np.int64)
     row_first = np.full((ho, 2), -1, dtype=np.int64)
-    if pending.any():  # some window could push the accumulator out of range: replay its cycles
-        ma = -(-feature_bits // a_core)
-        xc = np.empty((ma,) + xp.shape, dtype=np.uint8)
-        for j in range(ma):
-            xc[j] = (xp >> (j * a_core)) & ((1 << a_core) - 1)
-        wvals = _weight_values(wcodes, weight_bits, weight_encoding)
-        chunks, w_shifts = _weight_chunks(wvals, wcodes, weight_bits, w_core, weight_encoding)
-        shifts = np.array([j * a_core + s for j in range(ma) for s in w_shifts], dtype=np.int64)
-        n_cycles = ((k + 2) // 3) ** 2 * len(shifts) * -(-cin // group)
-        # one cycle's partial sum: at most 9 taps x group channels x chunk maxima
-        ps_bound = 9 * min(group, cin) * ((1 << a_core) - 1) * (1 << w_core)
-        ps_proto = np.zeros((n_cycles, 1), dtype=_lane_dtype(ps_bound))
-        wct = np.ascontiguousarray(chunks.transpose(0, 2, 3, 1))  # (mw, k*k, C_in, C_out)
-        _conv_checked(
-            xc,
-            wct,
-            shifts,
-            ps_proto,
-            k,
-            group,
-            stride,
-            oc_batch,
-            lo,
-            hi,
-            overflow == "wrap",
-            pending,
-            thr,
-            sign,
-            out,
-            acc,
-            row_events,
-            row_first,
-        )
+    # some window could push the accumulator out of range: replay its cycles
+    ma = -(-feature_bits // a_core)
+    xc = np.empty((ma,) + xp.shape, dtype=np.uint8)
+    for j in range(ma):
+        xc[j] = (xp >> (j * a_core)) & ((1 << a_core) - 1)
+    wvals = _weight_values(wcodes, weight_bits, weight_encoding)
+    chunks, w_shifts = _weight_chunks(wvals, wcodes, weight_bits, w_core, weight_encoding)
+    shifts = np.array([j * a_core + s for j in range(ma) for s in w_shifts], dtype=np.int64)
+    n_cycles = ((k + 2) // 3) ** 2 * len(shifts) * -(-cin // group)
+    # one cycle's partial sum: at most 9 taps x group channels x chunk maxima
+    ps_bound = 9 * min(group, cin) * ((1 << a_core) - 1) * (1 << w_core)
+    ps_proto = np.zeros((n_cycles, 1), dtype=_lane_dtype(ps_bound))
+    wct = np.ascontiguousarray(chunks.transpose(0, 2, 3, 1))  # (mw, k*k, C_in, C_out)
+    _conv_checked(
+        xc,
+        wct,
+        shifts,
+        ps_proto,
+        k,
+        group,
+        stride,
+        oc_batch,
+        lo,
+        hi,
+        overflow == "wrap",
+        pending,
+        thr,
+        sign,
+        out,
+        acc,
+        row_events,
+        row_first,
+    )
 
     first: tuple[int, int, int] | None = None
     hit = np.flatnonzero(row_first[:, 0] >= 0)

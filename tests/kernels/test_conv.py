@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from accelsim.errors import AccelsimError
 from accelsim.kernels import conv3x3, conv_core
-from accelsim.kernels.conv import _conv, _conv3x3, _popcount, output_size
+from accelsim.kernels.conv import (
+    _conv,
+    _conv3x3,
+    _lane_thresholds,
+    _popcount,
+    _signed_thresholds,
+    output_size,
+)
 from accelsim.kernels.ref import conv3x3_ref, conv_core_ref
 from tests.kernels.strategies import (
     JIT_DISABLED,
@@ -448,6 +455,66 @@ def test_combo_w2_image_layer(
     assert_same(got, want)
     assert (got.overflow_count > 0) == (accumulator_bits == 12)
     assert_same(case.call(conv3x3), want)  # the automatic choice is the combination kernel
+
+
+@pytest.mark.parametrize("weight_bits", [1, 2])
+@pytest.mark.parametrize("overflow", ["saturate", "wrap"])
+@pytest.mark.parametrize(("accumulator_bits", "saturated"), [(16, False), (10, True)])
+@pytest.mark.parametrize("padding", [0, 1])
+def test_combo_rgb_rows(
+    weight_bits: int, overflow: str, accumulator_bits: int, saturated: bool, padding: int
+) -> None:
+    """The three-channel stride-1 row load of the combination kernel (the image layer: the
+    channels are split out of the padded rows at a constant stride): W1 and W2, padding 0 and
+    1, an odd width, 3-bit outputs (thresholds padded to a multiple of three), negative
+    channels; a 10-bit accumulator on saturated codes leaves pixels to the checked pass."""
+    case = make_case(
+        np.random.default_rng(weight_bits * 100 + accumulator_bits + padding),
+        height=13 if not JIT_DISABLED else 5,
+        width=37 if not JIT_DISABLED else 9,
+        cin=3,
+        cout=16,
+        stride=1,
+        padding=padding,
+        feature_bits=8,
+        weight_bits=weight_bits,
+        accumulator_bits=accumulator_bits,
+        overflow=overflow,
+        weight_encoding="dorefa",
+        out_bits=3,
+        ic_batch=16,
+        oc_batch=16,
+        saturated=saturated,
+        core_feature_bits=2,
+        core_weight_bits=1,
+    )
+    want = case.call(conv3x3_ref)
+    got = case.call(_conv3x3, path="combo")
+    assert_same(got, want)
+    assert (got.overflow_count > 0) == saturated
+
+
+def test_threshold_forms() -> None:
+    """The jitted threshold forms equal their numpy definitions: ``T`` clipped to
+    ``[lo - 1, hi + 1]`` and negated on negative channels; then, for the row kernels, clipped
+    to ``[-plim, plim]``, padded to a multiple of three rows with ``plim``, minus the negative
+    flag."""
+    rng = np.random.default_rng(3)
+    lo, hi, plim = -(1 << 11), (1 << 11) - 1, 2000
+    for nq in (1, 3, 4, 7):
+        t = np.sort(rng.integers(-5000, 5000, (6, nq)), axis=1).astype(np.int64)
+        neg = rng.random(6) < 0.5
+        thr = _signed_thresholds(t, neg, lo, hi)
+        sign = np.where(neg, -1, 1)
+        want = (np.clip(t, lo - 1, hi + 1) * sign[:, None]).T
+        assert thr.dtype == np.int64 and np.array_equal(thr, want)
+        rows = max(3, -(-nq // 3) * 3)
+        got = np.empty((rows, 6), dtype=np.int16)
+        _lane_thresholds(thr, neg, plim, got)
+        padded = np.full((rows, 6), plim, dtype=np.int64)
+        padded[:nq] = np.clip(want, -plim, plim)
+        assert np.array_equal(got, padded - neg[None, :])
+        assert (np.abs(want) > plim).any()  # the clipping is exercised
 
 
 def test_combo_all_zero_weights_twos_complement() -> None:
