@@ -64,6 +64,16 @@ class Master(Protocol):
         """The grant completed at cycle ``end``."""
 
 
+def scan_orders(cfg: AxiConfig) -> list[list[int]]:
+    """Per stream ``s`` granted last, the order in which the arbiter scans the streams (the
+    first one with a posted request wins): ``round_robin`` s+1, s+2, ...; ``priority`` always
+    ``axi.priority``'s order."""
+    n = len(STREAMS)
+    if cfg.arbitration == "round_robin":
+        return [[(s + 1 + k) % n for k in range(n)] for s in range(n)]
+    return [[STREAM_ID[s] for s in cfg.priority]] * n
+
+
 class GrantLog:
     """Every grant served, as one flat integer list (turned into columns at the end)."""
 
@@ -77,7 +87,6 @@ class GrantLog:
         # cumulative (row hits, row misses, refresh DDR cycles) after it (zeros for the ideal
         # model; the counters change only while the model serves an access).
         self.flat: list[int] = []
-
         self._table: np.ndarray | None = None  # or, from the compiled loop, one row per grant
 
     def set_table(self, table: np.ndarray) -> None:
@@ -118,12 +127,7 @@ class AxiPort:
         self.horizon = horizon if horizon is not None else 1 << 62
         self.wakeups = 0  # simpy events the port used
         self.cycle = 0  # where the port stopped last (the last grant's end when it ran dry)
-        if cfg.arbitration == "round_robin":
-            # scan order after granting stream s: s+1, s+2, ... (the first posted one wins)
-            self._orders = [[(s + 1 + k) % n for k in range(n)] for s in range(n)]
-        else:
-            order = [STREAM_ID[s] for s in cfg.priority]
-            self._orders = [order] * n
+        self._orders = scan_orders(cfg)
         self._order = self._orders[n - 1]  # round robin starts at weights
 
     def attach(self, stream: str, master: Master) -> None:

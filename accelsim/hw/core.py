@@ -135,9 +135,10 @@ def run_machine(
     ddr = make_ddr_model(hw)
     if port not in ("auto", "compiled", "plain"):
         raise ValueError(f"port must be auto, compiled or plain, got {port!r}")
-    if port == "compiled" and not fits(ddr):
+    exact = fits(ddr)
+    if port == "compiled" and not exact:
         raise ValueError("the compiled port cannot serve this clock ratio exactly: use plain")
-    compiled = port == "compiled" or (port == "auto" and fits(ddr))
+    compiled = port == "compiled" or (port == "auto" and exact)
     layouts = make_passes(placement, address_map(placement, net.batch))
     passes: dict[int, list[PassChannels]] = {}
     pes: dict[int, PeArray] = {}

@@ -33,7 +33,7 @@ from numba import njit
 
 from accelsim.config.schema import STREAMS, AxiConfig
 from accelsim.engine.events import call_at
-from accelsim.hw.arbiter import GrantLog
+from accelsim.hw.arbiter import GrantLog, scan_orders
 from accelsim.hw.channels import (
     DONE,
     NOT_YET,
@@ -415,11 +415,7 @@ class CompiledPort:
         P[P_POST : P_POST + n] = -1
         P[P_ALIVE] = 1 if sets else 0  # the loader; the pass's reader and writer when it starts
         P[P_HORIZON] = horizon if horizon is not None else 1 << 62
-        if cfg.arbitration == "round_robin":
-            rows = [[(s + 1 + k) % n for k in range(n)] for s in range(n)]
-        else:
-            rows = [[STREAMS.index(s) for s in cfg.priority]] * n
-        self.orders = np.array(rows, dtype=np.int64)
+        self.orders = np.array(scan_orders(cfg), dtype=np.int64)
         num, den = _ratio(ddr)
         assert num * den < _LIMIT, "the plain port serves this clock ratio"
         self.D = D = np.zeros(D_LEN, dtype=np.int64)
