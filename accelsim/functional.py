@@ -944,7 +944,7 @@ class _Run:
         args: dict[str, Any],
     ) -> Any:
         try:
-            return fn(x, codes, thr, negative=neg, **args)
+            return fn(x, codes, thr, negative=neg, with_acc=False, **args)  # codes only
         except AccelsimError as err:
             raise AccelsimError([f"layer {lay.name}: {p}" for p in err.problems]) from None
 

@@ -149,9 +149,10 @@ class ConvResult(NamedTuple):
     """Number of accumulator additions whose exact result left the accumulator range."""
     first_overflow: tuple[int, int, int] | None
     """``(y, x, c)`` of the first overflow event in hardware order, or ``None``."""
-    acc: np.ndarray
+    acc: np.ndarray | None
     """Final accumulator values (after saturation / wrap), ``(H_o, W_o, C_out)``, in the narrowest
-    of int16 / int32 / int64 that holds ``accumulator_bits``; possibly a non-contiguous view."""
+    of int16 / int32 / int64 that holds ``accumulator_bits``; possibly a non-contiguous view.
+    ``None`` when the call asked for none (``with_acc=False``)."""
 
 
 def output_size(size: int, stride: int, padding: int, kernel: int = 3) -> int:
@@ -822,6 +823,7 @@ def _conv_planar(
     out: np.ndarray,
     acc_t: np.ndarray,
     pending: np.ndarray,
+    keep_acc: bool,
 ) -> None:
     """Planar kernel for few input channels (the first layer's image), any widths.
 
@@ -835,7 +837,8 @@ def _conv_planar(
     ``all_off``. ``acc = sum_b bcoef[b] T_b + offset S_x`` in the lane type of ``xs``, whose
     arithmetic wraps: exact on the pixels whose bound ``S_x * M_w < limit`` fits (``limit`` is
     at most the lane's maximum); the others are marked ``pending`` for the checked pass. The
-    last pass also writes ``acc`` to the channel-major ``acc_t`` and counts thresholds:
+    last pass also writes ``acc`` to the channel-major ``acc_t`` (only with ``keep_acc``; else
+    ``acc_t`` may be any placeholder) and counts thresholds:
     ``acc ^ flip[o] >= thr_x[q, o]`` (``flip`` 0, or -1 for a negative channel:
     ``~acc = -acc - 1``, and ``thr_x`` = the thresholds in the ``sign * acc`` form clipped to
     ``+-limit`` and padded to a multiple of three with ``limit``, less ``1`` when flipped;
@@ -866,22 +869,24 @@ def _conv_planar(
             if first:
                 part[:] = 0
             m = flip[o]
-            dst = acc_t[yo, o]
             ob = np.uint64(o) * unpx
             c = cnt[ob : ob + uwo]
             t0, t1, t2 = thr_x[0, o], thr_x[1, o], thr_x[2, o]
+            # acc wraps in the lane, as the runs did: exact for a fast pixel (it fits the lane
+            # and acc_t's type); a pending pixel's acc and codes are replaced by the checked pass
             for xo in range(uwo):
-                # acc wraps in the lane, as the runs did (exact for a fast pixel: it fits the
-                # lane); a pending pixel's acc also wraps into acc_t's type when that is
-                # narrower, and is replaced by the checked pass
                 _store_wrapped(part, xo, part[xo] + offset * sx[xo])
-                _store_wrapped(dst, xo, part[xo])
-                v = dst[xo] ^ m
+            if keep_acc:
+                dst = acc_t[yo, o]
+                for xo in range(uwo):
+                    _store_wrapped(dst, xo, part[xo])
+            for xo in range(uwo):
+                v = part[xo] ^ m
                 c[xo] = np.uint8(v >= t0) + np.uint8(v >= t1) + np.uint8(v >= t2)
             for q in range(3, n_q, 3):
                 t0, t1, t2 = thr_x[q, o], thr_x[q + 1, o], thr_x[q + 2, o]
                 for xo in range(uwo):
-                    v = dst[xo] ^ m
+                    v = part[xo] ^ m
                     c[xo] += np.uint8(v >= t0) + np.uint8(v >= t1) + np.uint8(v >= t2)
         _store_codes(cnt, npx, 0, wo, out, yo, tsc)
         for xo in range(wo):
@@ -1074,6 +1079,7 @@ def _conv_combo(
     out: np.ndarray,
     acc_t: np.ndarray,
     pending: np.ndarray,
+    keep_acc: bool,
 ) -> None:
     """Combination kernel for few input channels and weights of at most ``6 // g`` bits (the
     first layer's image), vectorised over an output row's pixels.
@@ -1089,7 +1095,7 @@ def _conv_combo(
     ``S_x * M_w < limit`` fits (``limit`` at most the lane's maximum). ``S_x`` (the runs
     ``sx_ky``, ``sx_off`` over the channel sums) is formed only when some window's bound may
     not fit (``sx_ky`` not empty); those pixels are marked ``pending`` for the checked pass.
-    Thresholds and codes as :func:`_conv_planar`."""
+    Thresholds, codes and ``keep_acc`` as :func:`_conv_planar`."""
     ho, wo, cout = out.shape
     wp, cin = xp.shape[1], xp.shape[2]
     n_ch = (cin + g - 1) // g
@@ -1140,21 +1146,23 @@ def _conv_combo(
                         pending[yo, xo] = True
             for o in range(cout):
                 # flat unsigned indices, no views: this runs once per (row, channel). A fast
-                # pixel's acc fits the lane; a pending pixel's acc also wraps into acc_t's
-                # type when that is narrower, and is replaced by the checked pass
+                # pixel's acc fits the lane and acc_t's type; a pending pixel's acc and codes
+                # are replaced by the checked pass
                 m = flip[o]
-                ua = np.uint64(yo * cout + o) * uwo
                 ob = np.uint64(o) * unpx
                 t0, t1, t2 = thr_x[0, o], thr_x[1, o], thr_x[2, o]
                 _sum_all_runs(buf, uoff, (ph * cout + o) * n_r, n_run[o], wo, part)
+                if keep_acc:
+                    ua = np.uint64(yo * cout + o) * uwo
+                    for xo in range(uwo):
+                        _store_wrapped(acc_flat, ua + xo, part[xo])
                 for xo in range(uwo):
-                    _store_wrapped(acc_flat, ua + xo, part[xo])
-                    v = acc_flat[ua + xo] ^ m
+                    v = part[xo] ^ m
                     cnt[ob + xo] = np.uint8(v >= t0) + np.uint8(v >= t1) + np.uint8(v >= t2)
                 for q in range(3, n_q, 3):
                     t0, t1, t2 = thr_x[q, o], thr_x[q + 1, o], thr_x[q + 2, o]
                     for xo in range(uwo):
-                        v = acc_flat[ua + xo] ^ m
+                        v = part[xo] ^ m
                         cnt[ob + xo] += np.uint8(v >= t0) + np.uint8(v >= t1) + np.uint8(v >= t2)
             _store_codes(cnt, npx, 0, wo, out, yo, tsc)
 
@@ -1708,6 +1716,7 @@ def conv_core(
     core_feature_bits: int | None = None,
     core_weight_bits: int | None = None,
     pack_1x1: bool = False,
+    with_acc: bool = True,
 ) -> ConvResult:
     """One ``k x k`` conv layer of the core on unpacked codes (spec §2, §3.4, §7.2; module
     docstring for the cycle order).
@@ -1729,6 +1738,9 @@ def conv_core(
         core_feature_bits, core_weight_bits: widths of the PE array. ``None`` means as wide as the
             layer; a narrower core runs the layer bit-serially (module docstring).
         pack_1x1: ``k = 1`` only: nine ib groups per cycle (§7.2 ``core.pack_1x1``).
+        with_acc: return the final accumulators in ``ConvResult.acc``; ``False`` returns
+            ``None`` there and spares the first-layer kernels their store (the functional
+            model reads only the codes and the overflow report).
 
     Raises:
         AccelsimError: one line per problem with the arguments.
@@ -1756,6 +1768,7 @@ def conv_core(
         core_feature_bits=core_feature_bits,
         core_weight_bits=core_weight_bits,
         pack_1x1=pack_1x1,
+        with_acc=with_acc,
     )
 
 
@@ -1776,6 +1789,7 @@ def conv3x3(
     oc_batch: int = 16,
     core_feature_bits: int | None = None,
     core_weight_bits: int | None = None,
+    with_acc: bool = True,
 ) -> ConvResult:
     """One 3x3 conv layer of the generation-1 core (spec §2, §3.4): :func:`conv_core` with
     ``kernel=3`` and padding 0 or 1.
@@ -1794,6 +1808,7 @@ def conv3x3(
         ic_batch: channels per partial sum (one PE cycle); oc_batch: output lanes (orders events).
         core_feature_bits, core_weight_bits: widths of the PE array. ``None`` means as wide as the
             layer; a narrower core runs the layer bit-serially (module docstring).
+        with_acc: as :func:`conv_core`.
 
     Raises:
         AccelsimError: one line per problem with the arguments.
@@ -1821,6 +1836,7 @@ def conv3x3(
         core_feature_bits=core_feature_bits,
         core_weight_bits=core_weight_bits,
         gen1=True,
+        with_acc=with_acc,
     )
 
 
@@ -1849,6 +1865,7 @@ def _conv(
     core_weight_bits: int | None = None,
     pack_1x1: bool = False,
     gen1: bool = False,
+    with_acc: bool = True,
     path: Literal["auto", "popcount", "planar", "combo", "lut", "dense", "checked"] = "auto",
 ) -> ConvResult:
     """:func:`conv_core` with a ``path`` override for tests and benchmarks: the fast dot
@@ -1931,10 +1948,12 @@ def _conv(
         path = "planar"  # 2^W codes of one channel would not fit the combination rows
     if path in ("planar", "combo") and planar_lane == np.int64:
         path = "dense"
+    # the first-layer kernels store acc only when asked (a placeholder otherwise)
+    keep_acc = with_acc or path not in ("planar", "combo")
     if path in ("lut", "planar", "combo"):
         # the row kernels work channel-major: their accumulators come back as a transposed
         # view (same shape and values, other strides)
-        acc_t = np.empty((ho, cout, wo), dtype=acc_dtype)
+        acc_t = np.empty((ho, cout, wo) if keep_acc else (1, 1, 1), dtype=acc_dtype)
         acc = acc_t.transpose(0, 2, 1)
     else:
         acc = np.empty((ho, wo, cout), dtype=acc_dtype)
@@ -2004,6 +2023,7 @@ def _conv(
                 out,
                 acc_t,
                 pending,
+                keep_acc,
             )
     elif path == "combo":
         thr_x = np.empty((max(3, -(-thr.shape[0] // 3) * 3), cout), dtype=planar_lane)
@@ -2022,6 +2042,7 @@ def _conv(
                 out,
                 acc_t,
                 pending,
+                keep_acc,
             )
     else:
         wvals = _weight_values(wcodes, weight_bits, weight_encoding)
@@ -2029,7 +2050,9 @@ def _conv(
         _conv_dense(xp, wt, k, *fast_args, out, acc, pending)
 
     if not pending.any():  # every pixel's bound fits: no overflow
-        return ConvResult(out, 0, None, acc)
+        return ConvResult(out, 0, None, acc if with_acc else None)
+    if not keep_acc:  # the checked pass writes the pending pixels' accumulators (same layout)
+        acc = np.empty((ho, cout, wo), dtype=acc_dtype).transpose(0, 2, 1)
     row_events = np.zeros(ho, dtype=np.int64)
     row_first = np.full((ho, 2), -1, dtype=np.int64)
     # some window could push the accumulator out of range: replay its cycles
@@ -2071,7 +2094,7 @@ def _conv(
     if hit.size:
         y = int(hit[0])
         first = (y, int(row_first[y, 0]), int(row_first[y, 1] % cout))
-    return ConvResult(out, int(row_events.sum()), first, acc)
+    return ConvResult(out, int(row_events.sum()), first, acc if with_acc else None)
 
 
 def set_threads(n: int) -> None:

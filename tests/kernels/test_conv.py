@@ -39,6 +39,14 @@ def assert_same(got: object, want: object) -> None:
     assert got.out.dtype == np.uint8
 
 
+def assert_same_codes(lean: object, full: object) -> None:
+    """A ``with_acc=False`` result: no accumulators, the rest as the full call's."""
+    assert lean.acc is None
+    assert lean.overflow_count == full.overflow_count
+    assert lean.first_overflow == full.first_overflow
+    np.testing.assert_array_equal(lean.out, full.out)
+
+
 # ---------------------------------------------------------------------------------------------
 # kernel == oracle
 
@@ -64,6 +72,19 @@ def test_every_path_matches_oracle(case: ConvCase, path: str) -> None:
     """The popcount, planar, combination, table and integer fast paths and the cycle replay
     agree."""
     assert_same(case.call(_conv3x3, path=path), case.call(conv3x3_ref))
+
+
+@kernel_settings
+@given(
+    case=core_cases(kernels=(1, 3, 5), max_bits=8),
+    path=st.sampled_from(["auto", "popcount", "planar", "combo", "lut", "dense", "checked"]),
+)
+def test_without_acc_same_codes_and_overflow(case: ConvCase, path: str) -> None:
+    """``with_acc=False`` (the functional model's call) returns no accumulators and the same
+    codes and overflow report on every path, fast and checked pixels alike."""
+    if path == "popcount" and max(case.kwargs["feature_bits"], case.kwargs["weight_bits"]) > 2:
+        path = "auto"  # popcount takes widths up to 2 bits
+    assert_same_codes(case.call(_conv, path=path, with_acc=False), case.call(_conv, path=path))
 
 
 @kernel_settings
@@ -370,6 +391,7 @@ def test_planar_first_layer_mixes_fast_and_checked_pixels(
     assert_same(got, case.call(conv_core_ref))
     assert got.overflow_count > 0
     assert_same(case.call(conv_core), got)
+    assert_same_codes(case.call(_conv, path=path, with_acc=False), got)
 
 
 @kernel_settings
