@@ -1,7 +1,8 @@
 """Event-engine glue over simpy: same-time ordering, plain callbacks, occupancy traces.
 
-The traces need only numpy; the simpy glue (:mod:`accelsim.engine.events`) loads on first use,
-so that reports and the command line's quick commands do not import simpy.
+The traces need only numpy until a run is reduced (:meth:`StepTrace.steps` folds the changes
+in one numba pass, :mod:`accelsim.engine.fold`); the simpy glue (:mod:`accelsim.engine.events`)
+loads on first use, so that reports and the command line's quick commands import neither.
 """
 
 from __future__ import annotations

@@ -39,33 +39,29 @@ class StepTrace:
             self._deltas.append(d.ravel())
 
     def steps(self) -> Steps:
-        times = [*self._times, np.asarray(self._t, dtype=np.int64)]
-        deltas = [
-            np.full(len(t), d, dtype=np.int64) if isinstance(d, int) else d
-            for t, d in zip(self._times, self._deltas, strict=True)
-        ]
-        deltas.append(np.asarray(self._d, dtype=np.int64))
-        t = np.concatenate(times)
-        d = np.concatenate(deltas)
-        if len(t) == 0:
+        from accelsim.engine.fold import fold_changes  # numba: loaded when a run is reduced
+
+        n = sum(len(t) for t in self._times) + len(self._t)
+        if n == 0:
             return Steps(np.zeros(1, np.int64), np.zeros(1, np.int64))
+        # every change in two flat arrays, filled in place (no per-chunk temporaries)
+        t = np.empty(n, dtype=np.int64)
+        d = np.empty(n, dtype=np.int64)
+        i = 0
+        for times, deltas in zip(self._times, self._deltas, strict=True):
+            j = i + len(times)
+            t[i:j] = times
+            d[i:j] = deltas
+            i = j
+        t[i:] = self._t
+        d[i:] = self._d
         # The value after the last change at a time is the sum of every delta up to that time,
         # whatever order changes of one time come in: any sort will do.
         order = np.argsort(t, kind="stable")  # nearly sorted runs: the stable sort is fastest
-        t = t[order]
-        v = np.cumsum(d[order])
-        # keep the last value of each distinct time, and drop repeats of the same value
-        keep = np.empty(len(t), dtype=bool)
-        np.not_equal(t[1:], t[:-1], out=keep[:-1])
-        keep[-1] = True
-        t, v = t[keep], v[keep]
-        if t[0] != 0:
-            t = np.concatenate([[0], t])
-            v = np.concatenate([[0], v])
-        keep = np.empty(len(t), dtype=bool)
-        keep[0] = True
-        np.not_equal(v[1:], v[:-1], out=keep[1:])
-        return Steps(t[keep], v[keep])
+        out_t = np.empty(n + 1, dtype=np.int64)
+        out_v = np.empty(n + 1, dtype=np.int64)
+        k = fold_changes(t, d, order, out_t, out_v)
+        return Steps(out_t[:k].copy(), out_v[:k].copy())
 
 
 @dataclass(frozen=True)

@@ -110,11 +110,16 @@ def cycle_shares(layer: Mapping[str, Any]) -> dict[str, float]:
 def port_busy_between(starts: np.ndarray, ends: np.ndarray, t0: int, t1: int) -> int:
     """Cycles of ``[t0, t1)`` in which the port carried a grant.
 
-    ``starts``/``ends`` are the grants' start and end cycles; grants hold the one port and never
-    overlap (spec 3.1), so the clipped durations add up without double counting.
+    ``starts``/``ends`` are the grants' start and end cycles in grant order; grants hold the one
+    port and never overlap (spec 3.1), so both are sorted and the clipped durations add up
+    without double counting. Only the grants that reach into the window are clipped.
     """
     if t1 <= t0 or len(starts) == 0:
         return 0
-    s = np.clip(np.asarray(starts, dtype=np.int64), t0, t1)
-    e = np.clip(np.asarray(ends, dtype=np.int64), t0, t1)
-    return int((e - s).sum())
+    s = np.asarray(starts, dtype=np.int64)
+    e = np.asarray(ends, dtype=np.int64)
+    i0 = int(np.searchsorted(e, t0, side="right"))  # the first grant ending after t0
+    i1 = int(np.searchsorted(s, t1, side="left"))  # past the last grant starting before t1
+    if i1 <= i0:
+        return 0
+    return int((np.clip(e[i0:i1], t0, t1) - np.clip(s[i0:i1], t0, t1)).sum())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 import accelsim
@@ -74,3 +75,19 @@ def test_port_busy_between_clips_grants() -> None:
     assert port_busy_between(starts, ends, 3, 15) == 2 + 5
     assert port_busy_between(starts, ends, 20, 30) == 0
     assert port_busy_between([], [], 0, 10) == 0
+    assert port_busy_between(starts, ends, 5, 10) == 0  # between grants, both edges touching
+    assert port_busy_between(starts, ends, 35, 36) == 1  # inside one grant
+
+
+def test_port_busy_between_equals_clipping_every_grant() -> None:
+    """Random back-to-back grants and windows: the searched sum equals clipping all grants."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n = int(rng.integers(1, 30))
+        gaps = rng.integers(0, 4, n)
+        lengths = rng.integers(0, 6, n)
+        starts = np.cumsum(gaps + np.concatenate([[0], lengths[:-1]]))
+        ends = starts + lengths
+        t0, t1 = sorted(int(v) for v in rng.integers(-3, int(ends[-1]) + 4, 2))
+        want = int((np.clip(ends, t0, t1) - np.clip(starts, t0, t1)).sum()) if t1 > t0 else 0
+        assert port_busy_between(starts, ends, t0, t1) == want
