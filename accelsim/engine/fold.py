@@ -34,3 +34,41 @@ def fold_changes(
             out_v[k] = v
             k += 1
     return k
+
+
+@njit(cache=True)
+def window_stats(
+    times: np.ndarray,
+    values: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    mx: np.ndarray,
+    mean: np.ndarray,
+) -> None:
+    """Max and time-weighted mean of the step function ``(times, values)`` over each window
+    ``[starts[w], ends[w])``, no window starting before ``times[0]``: the step holding at the
+    start, then every step that begins inside. The integral is exact in integers and divided
+    once. An empty window (``end <= start``) takes the value at its start for both."""
+    n = times.shape[0]
+    for w in range(starts.shape[0]):
+        s = starts[w]
+        e = ends[w]
+        i = np.searchsorted(times, s, side="right") - 1
+        cur = values[i]
+        if e <= s:
+            mx[w] = cur
+            mean[w] = cur
+            continue
+        top = cur
+        area = 0
+        t = s
+        j = i + 1
+        while j < n and times[j] < e:
+            area += cur * (times[j] - t)
+            t = times[j]
+            cur = values[j]
+            top = max(top, cur)
+            j += 1
+        area += cur * (e - t)
+        mx[w] = top
+        mean[w] = np.float64(area) / np.float64(e - s)

@@ -61,7 +61,9 @@ class StepTrace:
         out_t = np.empty(n + 1, dtype=np.int64)
         out_v = np.empty(n + 1, dtype=np.int64)
         k = fold_changes(t, d, order, out_t, out_v)
-        return Steps(out_t[:k].copy(), out_v[:k].copy())
+        out_t.resize(k, refcheck=False)  # shrunk in place: no copy (nothing else refers to them)
+        out_v.resize(k, refcheck=False)
+        return Steps(out_t, out_v)
 
 
 @dataclass(frozen=True)
@@ -76,34 +78,16 @@ class Steps:
         return int(self.values[i]) if i >= 0 else 0
 
     def windows(self, starts: np.ndarray, ends: np.ndarray) -> tuple[list[int], list[float]]:
-        """(max, time-weighted mean) over each ``[starts[i], ends[i])``, all at once; the same
-        numbers as :meth:`window` (the integral is exact in integers, divided once)."""
+        """(max, time-weighted mean) over each ``[starts[i], ends[i])``, none starting before
+        ``times[0]``, all at once (one numba pass, :func:`accelsim.engine.fold.window_stats`);
+        the same numbers as :meth:`window` (the integral is exact in integers, divided once)."""
+        from accelsim.engine.fold import window_stats  # numba: loaded when a run is reduced
+
         starts = np.asarray(starts, dtype=np.int64)
         ends = np.asarray(ends, dtype=np.int64)
-        times, values = self.times, self.values
-        if len(starts) == 0:
-            return [], []
-        # integral of the step function up to each breakpoint, exact
-        area = np.zeros(len(times), dtype=np.int64)
-        np.cumsum(values[:-1] * np.diff(times), out=area[1:])
-
-        def integral(x: np.ndarray) -> np.ndarray:
-            j = np.searchsorted(times, x, side="right") - 1
-            return area[j] + values[j] * (x - times[j])
-
-        j0 = np.searchsorted(times, starts, side="right") - 1
-        i0 = np.maximum(j0, 0)
-        i1 = np.searchsorted(times, ends, side="left")
-        empty = ends <= starts
-        i1 = np.where(empty, i0 + 1, np.maximum(i1, i0 + 1))
-        padded = np.append(values, 0)
-        idx = np.stack([i0, i1], axis=1).ravel()
-        mx = np.maximum.reduceat(padded, idx)[::2]
-        span = np.where(empty, 1, ends - starts)
-        mean = (integral(ends) - integral(starts)) / span
-        at_start = np.where(j0 >= 0, values[i0], 0)
-        mx = np.where(empty, at_start, mx)
-        mean = np.where(empty, at_start.astype(np.float64), mean)
+        mx = np.empty(len(starts), dtype=np.int64)
+        mean = np.empty(len(starts), dtype=np.float64)
+        window_stats(self.times, self.values, starts, ends, mx, mean)
         return mx.tolist(), mean.tolist()
 
     def window(self, start: int, end: int) -> tuple[int, float]:

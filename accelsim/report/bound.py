@@ -112,7 +112,8 @@ def port_busy_between(starts: np.ndarray, ends: np.ndarray, t0: int, t1: int) ->
 
     ``starts``/``ends`` are the grants' start and end cycles in grant order; grants hold the one
     port and never overlap (spec 3.1), so both are sorted and the clipped durations add up
-    without double counting. Only the grants that reach into the window are clipped.
+    without double counting: the grants reaching into the window count whole, less what the
+    first starts before it and the last runs past it.
     """
     if t1 <= t0 or len(starts) == 0:
         return 0
@@ -122,4 +123,5 @@ def port_busy_between(starts: np.ndarray, ends: np.ndarray, t0: int, t1: int) ->
     i1 = int(np.searchsorted(s, t1, side="left"))  # past the last grant starting before t1
     if i1 <= i0:
         return 0
-    return int((np.clip(e[i0:i1], t0, t1) - np.clip(s[i0:i1], t0, t1)).sum())
+    busy = int(e[i0:i1].sum() - s[i0:i1].sum())
+    return busy - max(0, t0 - int(s[i0])) - max(0, int(e[i1 - 1]) - t1)
