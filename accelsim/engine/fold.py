@@ -45,16 +45,16 @@ def window_stats(
     mx: np.ndarray,
     mean: np.ndarray,
 ) -> None:
-    """Max and time-weighted mean of the step function ``(times, values)`` over each window
-    ``[starts[w], ends[w])``, no window starting before ``times[0]``: the step holding at the
-    start, then every step that begins inside. The integral is exact in integers and divided
-    once. An empty window (``end <= start``) takes the value at its start for both."""
+    """Max and time-weighted mean of the step function ``(times, values)`` (0 before
+    ``times[0]``) over each window ``[starts[w], ends[w])``: the step holding at the start, then
+    every step that begins inside. The integral is exact in integers and divided once. An
+    empty window (``end <= start``) takes the value at its start for both."""
     n = times.shape[0]
     for w in range(starts.shape[0]):
         s = starts[w]
         e = ends[w]
         i = np.searchsorted(times, s, side="right") - 1
-        cur = values[i]
+        cur = values[i] if i >= 0 else 0
         if e <= s:
             mx[w] = cur
             mean[w] = cur

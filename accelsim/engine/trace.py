@@ -78,9 +78,9 @@ class Steps:
         return int(self.values[i]) if i >= 0 else 0
 
     def windows(self, starts: np.ndarray, ends: np.ndarray) -> tuple[list[int], list[float]]:
-        """(max, time-weighted mean) over each ``[starts[i], ends[i])``, none starting before
-        ``times[0]``, all at once (one numba pass, :func:`accelsim.engine.fold.window_stats`);
-        the same numbers as :meth:`window` (the integral is exact in integers, divided once)."""
+        """(max, time-weighted mean) over each ``[starts[i], ends[i])``, all at once (one numba
+        pass, :func:`accelsim.engine.fold.window_stats`); the same numbers as :meth:`window`
+        (the integral is exact in integers, divided once)."""
         from accelsim.engine.fold import window_stats  # numba: loaded when a run is reduced
 
         starts = np.asarray(starts, dtype=np.int64)
