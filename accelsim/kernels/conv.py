@@ -82,6 +82,11 @@ product is
   ``dorefa``: ``sum x v = sum_{a,b} 2^(a+b+1) popcount(X_a & N_b) - (2^W - 1) S_x``;
   ``twos_complement``: ``sum x v = sum_{a,b} +-2^(a+b) popcount(X_a & N_b)`` (``-`` for the top
   bit ``b = W - 1``); the popcount is the SWAR bit trick, which LLVM turns into ``popcnt``;
+* int8 dot products (:mod:`accelsim.kernels.vnni`), for 3 x 3 kernels with at most four input
+  channels (the first layer's image; chosen first) on a host whose VNNI numba can reach, when
+  the weight values fit a signed byte and no window of the layer can reach the accumulator's
+  limit: per pixel and kernel row three dwords of the padded map against every output
+  channel, int32 sums left pixel-major (no transpose);
 * combination, for kernels up to 3 x 3 with at most ``PLANAR_MAX_CIN`` input channels (the
   first layer's image; chosen before the popcount) and weights up to ``COMBO_MAX_BITS`` bits:
   vectorised over an output row's pixels; per input row and chunk of ``g = min(C_in, 6 // W)``
@@ -114,6 +119,14 @@ from numba.extending import overload
 
 from accelsim.errors import AccelsimError
 from accelsim.kernels.formats import MAX_BITS, WEIGHT_ENCODINGS
+from accelsim.kernels.vnni import (
+    VNNI_BLOCK,
+    VNNI_KERNEL,
+    VNNI_ROW_BYTES,
+    conv_vnni,
+    vnni_target,
+    vnni_weights,
+)
 
 __all__ = ["MAX_KERNEL", "ConvResult", "conv3x3", "conv_core", "output_size", "set_threads"]
 
@@ -1866,12 +1879,15 @@ def _conv(
     pack_1x1: bool = False,
     gen1: bool = False,
     with_acc: bool = True,
-    path: Literal["auto", "popcount", "planar", "combo", "lut", "dense", "checked"] = "auto",
+    path: Literal[
+        "auto", "popcount", "planar", "combo", "vnni", "lut", "dense", "checked"
+    ] = "auto",
 ) -> ConvResult:
     """:func:`conv_core` with a ``path`` override for tests and benchmarks: the fast dot
     product of ``popcount`` (widths <= 2 only), ``planar`` (runs of channel-subset sums),
-    ``lut`` (tables) or ``dense`` (multiply-add);
-    ``checked`` replays every cycle for every pixel."""
+    ``combo`` (runs of weight-combination sums), ``vnni`` (int8 dot products; where the host
+    or the layer does not allow them, the ``auto`` choice), ``lut`` (tables) or ``dense``
+    (multiply-add); ``checked`` replays every cycle for every pixel."""
     _validate(
         x_codes,
         w_codes,
@@ -1931,11 +1947,27 @@ def _conv(
     n_pos = n_taps * cin
     planar_lane = _lane_dtype(max(min(limit, n_pos * amax * bound_w), n_pos * amax))
     planar_limit = min(limit, int(np.iinfo(planar_lane).max))
+    # the image on a VNNI host (accelsim/kernels/vnni.py): a 3x3 window row in three dwords,
+    # weight values in signed bytes, and no window that could reach the accumulator's limit
+    # (so no pixel for the checked pass)
+    vnni = (
+        path in ("auto", "vnni")
+        and k == VNNI_KERNEL
+        and k * cin <= VNNI_ROW_BYTES
+        and bound_w <= (127 if weight_encoding == "dorefa" else 128)
+        and n_pos * amax * bound_w < limit
+        and vnni_target()
+    )
+    if path == "vnni" and not vnni:
+        path = "auto"
     if path == "auto":
-        # few input channels (the image): adding runs beats words / tables; for weights wider
-        # than the combinations take, planar runs, except a 1x1 kernel (tables are faster)
+        # few input channels (the image): int8 dot products where the host has them, else
+        # adding runs beats words / tables; for weights wider than the combinations take,
+        # planar runs, except a 1x1 kernel (tables are faster)
         few = cin <= PLANAR_MAX_CIN and k <= 3 and planar_lane != np.int64
-        if few and weight_bits <= COMBO_MAX_BITS:
+        if vnni:
+            path = "vnni"
+        elif few and weight_bits <= COMBO_MAX_BITS:
             path = "combo"
         elif few and k > 1:
             path = "planar"
@@ -1949,14 +1981,14 @@ def _conv(
     if path in ("planar", "combo") and planar_lane == np.int64:
         path = "dense"
     # the first-layer kernels store acc only when asked (a placeholder otherwise)
-    keep_acc = with_acc or path not in ("planar", "combo")
+    keep_acc = with_acc or path not in ("planar", "combo", "vnni")
     if path in ("lut", "planar", "combo"):
         # the row kernels work channel-major: their accumulators come back as a transposed
         # view (same shape and values, other strides)
         acc_t = np.empty((ho, cout, wo) if keep_acc else (1, 1, 1), dtype=acc_dtype)
         acc = acc_t.transpose(0, 2, 1)
     else:
-        acc = np.empty((ho, wo, cout), dtype=acc_dtype)
+        acc = np.empty((ho, wo, cout) if keep_acc else (1, 1, 1), dtype=acc_dtype)
     if path == "checked":
         pending[:] = True
     elif path == "popcount":
@@ -2044,6 +2076,31 @@ def _conv(
                 pending,
                 keep_acc,
             )
+    elif path == "vnni":
+        vlim = min(limit, int(np.iinfo(np.int32).max))  # every |acc| is below it
+        cpad = -(-cout // VNNI_BLOCK) * VNNI_BLOCK  # thresholds of the padding channels: any
+        thr_x = np.zeros((max(3, -(-thr.shape[0] // 3) * 3), cpad), dtype=np.int32)
+        _lane_thresholds(thr, negative, vlim, thr_x[:, :cout])
+        flip = np.zeros(cpad, dtype=np.int32)
+        flip[:cout] = -np.asarray(negative, dtype=np.int32)
+        xs = np.zeros(xp.size + VNNI_ROW_BYTES, dtype=np.uint8)  # the padded map, read slack
+        xs[: xp.size] = xp.reshape(-1)
+        wvals = _weight_values(wcodes, weight_bits, weight_encoding).reshape(cout, k, k, cin)
+        out_pad = out if cpad == cout else np.empty((ho, wo, cpad), dtype=np.uint8)
+        conv_vnni(
+            xs,
+            xp.shape[1] * cin,
+            stride,
+            stride * cin,
+            vnni_weights(wvals),
+            thr_x,
+            flip,
+            out_pad,
+            acc,
+            keep_acc,
+        )
+        if out_pad is not out:
+            out[:] = out_pad[..., :cout]
     else:
         wvals = _weight_values(wcodes, weight_bits, weight_encoding)
         wt = np.ascontiguousarray(wvals.reshape(cout, n_taps * cin).T.astype(lane))

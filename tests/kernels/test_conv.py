@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import accelsim.kernels.conv as conv_module
 from accelsim.errors import AccelsimError
 from accelsim.kernels import conv3x3, conv_core
 from accelsim.kernels.conv import (
@@ -20,6 +21,7 @@ from accelsim.kernels.conv import (
     output_size,
 )
 from accelsim.kernels.ref import conv3x3_ref, conv_core_ref
+from accelsim.kernels.vnni import vnni_target
 from tests.kernels.strategies import (
     JIT_DISABLED,
     ConvCase,
@@ -66,7 +68,7 @@ def test_kernel_matches_oracle_narrow_accumulator(case: ConvCase) -> None:
 @kernel_settings
 @given(
     case=conv_cases(max_bits=2),
-    path=st.sampled_from(["popcount", "planar", "combo", "lut", "dense", "checked"]),
+    path=st.sampled_from(["popcount", "planar", "combo", "vnni", "lut", "dense", "checked"]),
 )
 def test_every_path_matches_oracle(case: ConvCase, path: str) -> None:
     """The popcount, planar, combination, table and integer fast paths and the cycle replay
@@ -77,7 +79,9 @@ def test_every_path_matches_oracle(case: ConvCase, path: str) -> None:
 @kernel_settings
 @given(
     case=core_cases(kernels=(1, 3, 5), max_bits=8),
-    path=st.sampled_from(["auto", "popcount", "planar", "combo", "lut", "dense", "checked"]),
+    path=st.sampled_from(
+        ["auto", "popcount", "planar", "combo", "vnni", "lut", "dense", "checked"]
+    ),
 )
 def test_without_acc_same_codes_and_overflow(case: ConvCase, path: str) -> None:
     """``with_acc=False`` (the functional model's call) returns no accumulators and the same
@@ -85,6 +89,80 @@ def test_without_acc_same_codes_and_overflow(case: ConvCase, path: str) -> None:
     if path == "popcount" and max(case.kwargs["feature_bits"], case.kwargs["weight_bits"]) > 2:
         path = "auto"  # popcount takes widths up to 2 bits
     assert_same_codes(case.call(_conv, path=path, with_acc=False), case.call(_conv, path=path))
+
+
+@kernel_settings
+@given(
+    data=st.data(),
+    cin=st.integers(1, 4),
+    cout=st.integers(1, 140),
+    stride=st.sampled_from([1, 2]),
+    padding=st.integers(0, 2),
+    feature_bits=st.integers(1, 8),
+    weight_bits=st.integers(1, 8),
+    weight_encoding=st.sampled_from(["dorefa", "twos_complement"]),
+    accumulator_bits=st.sampled_from([16, 24, 32]),
+    out_bits=st.sampled_from([1, 2, 3]),
+)
+def test_vnni_image_layers_match_oracle(
+    data: st.DataObject,
+    cin: int,
+    cout: int,
+    stride: int,
+    padding: int,
+    feature_bits: int,
+    weight_bits: int,
+    weight_encoding: str,
+    accumulator_bits: int,
+    out_bits: int,
+) -> None:
+    """The int8 dot-product kernel's shapes (3x3, up to four input channels, any outputs
+    across 64-channel blocks, strides, paddings, negative channels, up to seven thresholds),
+    accumulators and codes, with and without the accumulators; where the host or the layer
+    does not allow it (no VNNI, 8-bit dorefa weights, a window that may reach the limit), the
+    automatic choice."""
+    side = data.draw(st.integers(max(1, 3 - 2 * padding), 12 if JIT_DISABLED else 20))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    case = make_case(
+        rng,
+        height=side,
+        width=data.draw(st.integers(max(1, 3 - 2 * padding), 20)),
+        cin=cin,
+        cout=cout,
+        stride=stride,
+        padding=padding,
+        feature_bits=feature_bits,
+        weight_bits=weight_bits,
+        accumulator_bits=accumulator_bits,
+        overflow="saturate",
+        weight_encoding=weight_encoding,
+        out_bits=out_bits,
+        ic_batch=16,
+        oc_batch=16,
+        core_feature_bits=2,
+        core_weight_bits=1,
+        kernel=3,
+    )
+    got = case.call(_conv, path="vnni")
+    assert_same(got, case.call(conv_core_ref))
+    assert_same_codes(case.call(_conv, path="vnni", with_acc=False), got)
+
+
+@pytest.mark.skipif(not vnni_target(), reason="numba's target has no 256-bit VNNI")
+def test_vnni_is_the_image_layer_kernel_on_a_vnni_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a VNNI host the automatic choice for a conv1_1-like layer is the dot-product kernel,
+    and its codes and accumulators equal the oracle's."""
+    calls = []
+    kernel = conv_module.conv_vnni
+    monkeypatch.setattr(conv_module, "conv_vnni", lambda *a: calls.append(1) or kernel(*a))
+    rng = np.random.default_rng(4)
+    case = make_case(
+        rng, height=17, width=23, cin=3, cout=64, stride=1, padding=1, feature_bits=8,
+        weight_bits=2, accumulator_bits=16, overflow="saturate", weight_encoding="dorefa",
+        out_bits=2, ic_batch=16, oc_batch=16, core_feature_bits=2, core_weight_bits=1,
+    )  # fmt: skip
+    assert_same(case.call(conv3x3), case.call(conv3x3_ref))
+    assert calls == [1]
 
 
 @kernel_settings
@@ -167,7 +245,7 @@ def test_core_1x1_matches_oracle(case: ConvCase) -> None:
 @kernel_settings
 @given(
     case=core_cases(kernels=(1, 2, 3, 4, 5, 6, 7, 8, 9), max_bits=2),
-    path=st.sampled_from(["popcount", "planar", "combo", "lut", "dense", "checked"]),
+    path=st.sampled_from(["popcount", "planar", "combo", "vnni", "lut", "dense", "checked"]),
 )
 def test_core_every_path_matches_oracle(case: ConvCase, path: str) -> None:
     """Every kernel size 1..9; the popcount, planar, combination, table, integer and
@@ -178,7 +256,7 @@ def test_core_every_path_matches_oracle(case: ConvCase, path: str) -> None:
 @kernel_settings
 @given(
     case=core_cases(kernels=(1, 3, 5, 7), max_bits=8),
-    path=st.sampled_from(["planar", "combo", "lut", "dense", "checked"]),
+    path=st.sampled_from(["planar", "combo", "vnni", "lut", "dense", "checked"]),
 )
 def test_core_wide_operands_every_path(case: ConvCase, path: str) -> None:
     """Activations and weights up to 8 bits (the first layer's image): planar, combination
