@@ -9,8 +9,10 @@ board presets: 2-bit x 1-bit PE array, bit-serial, 16-bit saturating accumulator
 Side by side: ``torch.nn.functional.conv2d`` in fp32, channels_last, same shapes and thread
 counts (``pip install torch==2.13.0``). The timed call is the one the functional model makes:
 codes and overflow report, no accumulator copy (``with_acc=False``; only the first-layer
-kernels skip a store for it); ``--with-acc`` times the call that also returns the accumulators. Per layer and thread count the three calls (W1A2, W2A2,
-torch) run back to back ``--repeats`` times; the speed-up is the median over the repeats of
+kernels skip a store for it); ``--with-acc`` times the call that also returns the
+accumulators. ``--path`` forces one kernel where it applies (e.g. ``vnni`` or ``combo`` on
+conv1_1; the kernels' test-and-benchmark override). Per layer and thread count the three calls
+(W1A2, W2A2, torch) run back to back ``--repeats`` times; the speed-up is the median over the repeats of
 torch time / kernel time, so a busy spell of the machine hits both sides of a ratio alike. The
 numpy oracle (:mod:`accelsim.kernels.ref`) runs on the layers up to ``--oracle-max-mmac``
 million MACs and the kernel's outputs, accumulators and overflow report must equal it bit for
@@ -37,6 +39,7 @@ import numba
 import numpy as np
 
 from accelsim.kernels import conv3x3
+from accelsim.kernels.conv import _conv3x3
 from accelsim.kernels.ref import conv3x3_ref
 
 # (name, input side at 224, C_in, C_out); all 3x3, stride 1, padding 1
@@ -106,6 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--with-acc", action="store_true", help="time the call that also returns the accumulators"
     )
+    ap.add_argument(
+        "--path",
+        default="auto",
+        choices=["auto", "vnni", "combo", "planar", "popcount", "lut", "dense"],
+        help="kernel of the timed call where it applies (default: the automatic choice)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
@@ -129,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         + f"; cpus {os.cpu_count()}, load {os.getloadavg()[0]:.2f}; scale {args.scale}, "
         f"accumulator {args.accumulator_bits} bits {args.overflow}, core 2 x "
         f"{args.core_weight_bits} bits, ic_batch {args.ic_batch}, median of {args.repeats}, "
-        f"timed call {'with' if args.with_acc else 'without'} accumulators, "
+        f"timed call {'with' if args.with_acc else 'without'} accumulators, path {args.path}, "
         f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}"
     )
 
@@ -157,10 +166,14 @@ def main(argv: list[str] | None = None) -> int:
                 core_weight_bits=args.core_weight_bits,
             )
             kw_timed = dict(kw, with_acc=args.with_acc)
-            calls[cfg] = lambda x=x, w=w, t=t, kw=kw_timed: conv3x3(x, w, t, **kw)
+            fn: Callable[..., object] = conv3x3  # the public call, argument checks included
+            if args.path != "auto":
+                kw_timed["path"] = args.path
+                fn = _conv3x3
+            calls[cfg] = lambda x=x, w=w, t=t, kw=kw_timed, fn=fn: fn(x, w, t, **kw)
             if layer.macs <= args.oracle_max_mmac * 1e6:
                 got = conv3x3(x, w, t, **kw)
-                lean = conv3x3(x, w, t, **kw_timed)
+                lean = fn(x, w, t, **kw_timed)
                 want = conv3x3_ref(x, w, t, **kw)
                 same = (
                     np.array_equal(got.out, want.out)
