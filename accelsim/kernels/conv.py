@@ -907,7 +907,7 @@ def _conv_planar(
                 pending[yo, xo] = True
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _sum_runs9(
     buf: np.ndarray, offs: np.ndarray, j: int, wo: int, part: np.ndarray, first: bool
 ) -> None:
@@ -945,7 +945,7 @@ def _sum_runs9(
             )
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _sum_runs3(
     buf: np.ndarray, offs: np.ndarray, j: int, wo: int, part: np.ndarray, first: bool
 ) -> None:
@@ -960,7 +960,7 @@ def _sum_runs3(
             part[xo] += buf[u0 + xo] + buf[u1 + xo] + buf[u2 + xo]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _sum_all_runs(
     buf: np.ndarray, offs: np.ndarray, j0: int, n: int, wo: int, part: np.ndarray
 ) -> None:
