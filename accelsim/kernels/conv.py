@@ -325,6 +325,15 @@ def _finish_pixel(
 # the kernels: identical except for the fast dot product
 
 
+PLANE_CHUNK = 3  # weight words per pass of _accumulate_planes (wbt is padded to it)
+
+
+@njit(cache=True, inline="always")
+def _pc2(x0: np.uint64, x1: np.uint64, v: np.uint64) -> int:
+    """``popcount(X_0 & v) + 2 popcount(X_1 & v)``."""
+    return _popcount(x0 & v) + (_popcount(x1 & v) << 1)
+
+
 @njit(cache=True)
 def _accumulate_planes(
     win: np.ndarray, wbt: np.ndarray, twos: bool, n_px: int, sums: np.ndarray
@@ -332,53 +341,34 @@ def _accumulate_planes(
     """``sums[p, o] = S_0 + 2 S_1`` (dorefa) or ``S_0 - 2 S_1`` (two's complement) for the
     windows ``win[p]`` (``p < n_px``, at most 2, sharing every weight load), with
     ``S_b = sum_w popcount(X_0 & N_b) + 2 popcount(X_1 & N_b)`` (no ``N_1`` for 1-bit weights).
-    The channel loop is innermost (LLVM vectorises it) and free of multiplications."""
+    The words go ``PLANE_CHUNK`` at a time (``wbt``'s word count is a multiple of it), their
+    activation words held in locals: the channel loop, innermost, is vectorised by LLVM and
+    updates ``sums`` once per chunk, not per word. A chunk of zero activation words (padding,
+    ReLU zeros) is skipped."""
     cout = sums.shape[1]
     n_words = wbt.shape[0]
     two_b = wbt.shape[1] == 2
+    su = np.int64(-2 if twos else 2)  # the weight's top bit plane counts -2 or +2
     for p in range(n_px):
         for o in range(cout):
             sums[p, o] = 0
-    for w in range(n_words):
-        a0 = win[0, 0, w]
-        a1 = win[0, 1, w]
-        b0 = win[1, 0, w] if n_px > 1 else np.uint64(0)
-        b1 = win[1, 1, w] if n_px > 1 else np.uint64(0)
-        if (a0 | a1 | b0 | b1) == 0:
+    for w0 in range(0, n_words, PLANE_CHUNK):
+        a0, a1, b0, b1 = win[0, 0, w0], win[0, 1, w0], win[1, 0, w0], win[1, 1, w0]
+        w1 = w0 + 1
+        c0, c1, d0, d1 = win[0, 0, w1], win[0, 1, w1], win[1, 0, w1], win[1, 1, w1]
+        w2 = w0 + 2
+        e0, e1, f0, f1 = win[0, 0, w2], win[0, 1, w2], win[1, 0, w2], win[1, 1, w2]
+        if (a0 | a1 | b0 | b1 | c0 | c1 | d0 | d1 | e0 | e1 | f0 | f1) == 0:
             continue
-        if not two_b:
+        for o in range(cout):
+            v, vv, vvv = wbt[w0, 0, o], wbt[w1, 0, o], wbt[w2, 0, o]
+            sums[0, o] += _pc2(a0, a1, v) + _pc2(c0, c1, vv) + _pc2(e0, e1, vvv)
+            sums[1, o] += _pc2(b0, b1, v) + _pc2(d0, d1, vv) + _pc2(f0, f1, vvv)
+        if two_b:
             for o in range(cout):
-                v = wbt[w, 0, o]
-                sums[0, o] += _popcount(a0 & v) + (_popcount(a1 & v) << 1)
-                sums[1, o] += _popcount(b0 & v) + (_popcount(b1 & v) << 1)
-        elif twos:
-            for o in range(cout):
-                v = wbt[w, 0, o]
-                u = wbt[w, 1, o]
-                sums[0, o] += (
-                    _popcount(a0 & v)
-                    + (_popcount(a1 & v) << 1)
-                    - ((_popcount(a0 & u) + (_popcount(a1 & u) << 1)) << 1)
-                )
-                sums[1, o] += (
-                    _popcount(b0 & v)
-                    + (_popcount(b1 & v) << 1)
-                    - ((_popcount(b0 & u) + (_popcount(b1 & u) << 1)) << 1)
-                )
-        else:
-            for o in range(cout):
-                v = wbt[w, 0, o]
-                u = wbt[w, 1, o]
-                sums[0, o] += (
-                    _popcount(a0 & v)
-                    + (_popcount(a1 & v) << 1)
-                    + ((_popcount(a0 & u) + (_popcount(a1 & u) << 1)) << 1)
-                )
-                sums[1, o] += (
-                    _popcount(b0 & v)
-                    + (_popcount(b1 & v) << 1)
-                    + ((_popcount(b0 & u) + (_popcount(b1 & u) << 1)) << 1)
-                )
+                u, uu, uuu = wbt[w0, 1, o], wbt[w1, 1, o], wbt[w2, 1, o]
+                sums[0, o] += su * (_pc2(a0, a1, u) + _pc2(c0, c1, uu) + _pc2(e0, e1, uuu))
+                sums[1, o] += su * (_pc2(b0, b1, u) + _pc2(d0, d1, uu) + _pc2(f0, f1, uuu))
 
 
 @njit(cache=True, parallel=True)
@@ -404,8 +394,9 @@ def _conv_popcount(
     ``xw``: activation bit planes, either per padded input pixel ``(Hp, Wp, A, nw)`` (a window is
     gathered tap by tap: word ``t * nw + w``) or, with ``im2col``, per output window
     ``(H_o, W_o, A, n_words)`` (bit ``t * C_in + c`` of the window). ``wbt``:
-    ``(n_words, Wb, C_out)`` weight code bit planes in the same bit order. Per channel
-    ``acc = scale * sums + offset * S_x`` (:func:`_accumulate_planes` forms ``sums``).
+    ``(n_words, Wb, C_out)`` weight code bit planes in the same bit order, zero words up to a
+    multiple of ``PLANE_CHUNK``. Per channel ``acc = scale * sums + offset * S_x``
+    (:func:`_accumulate_planes` forms ``sums``).
     A pixel whose bound ``S_x * M_w`` exceeds ``limit`` is left to the checked pass
     (``pending``).
     """
@@ -413,7 +404,6 @@ def _conv_popcount(
     n_a = xw.shape[2]
     n_words = wbt.shape[0]
     nw = xw.shape[3]
-    n_taps = k * k
     for yo in prange(ho):
         sums = np.zeros((2, cout), dtype=np.int64)
         win = np.zeros((2, 2, n_words), dtype=np.uint64)
@@ -427,15 +417,17 @@ def _conv_popcount(
             for p in range(n_px):
                 xo = xb + p
                 x0 = xo * stride
-                if im2col:
+                if im2col:  # (words past xw's are the chunk padding: zeros)
                     for a in range(n_a):
-                        for w in range(n_words):
+                        for w in range(nw):
                             win[p, a, w] = xw[yo, xo, a, w]
-                else:
-                    for t in range(n_taps):
-                        for a in range(n_a):
-                            for w in range(nw):
-                                win[p, a, t * nw + w] = xw[y0 + t // k, x0 + t % k, a, w]
+                else:  # tap (ky, kx) at words t * nw ..: no division per tap
+                    for ky in range(k):
+                        for kx in range(k):
+                            t = ky * k + kx
+                            for a in range(n_a):
+                                for w in range(nw):
+                                    win[p, a, t * nw + w] = xw[y0 + ky, x0 + kx, a, w]
                 s = 0
                 for a in range(n_a):
                     for w in range(n_words):
@@ -1248,6 +1240,32 @@ def _pack_rows(codes: np.ndarray, bits: int, words: int) -> np.ndarray:
     return out
 
 
+@njit(cache=True, parallel=True)
+def _pack_padded(x: np.ndarray, pad: int, bits: int, words: int) -> np.ndarray:
+    """(H, W, C) uint8 codes -> (H + 2 pad, W + 2 pad, bits, words) uint64 planes of the
+    zero-padded map (as :func:`_pack_rows` of the padded map, without making it)."""
+    h, w, c = x.shape
+    out = np.zeros((h + 2 * pad, w + 2 * pad, bits, words), dtype=np.uint64)
+    for y in prange(h):
+        for xx in range(w):
+            for a in range(bits):
+                for wd in range(words):
+                    word = np.uint64(0)
+                    for k in range(min(64, c - wd * 64)):
+                        bit = np.uint64((x[y, xx, wd * 64 + k] >> a) & 1)
+                        word |= bit << np.uint64(k)
+                    out[y + pad, xx + pad, a, wd] = word
+    return out
+
+
+def _pad_map(x: np.ndarray, pad: int) -> np.ndarray:
+    """The (H + 2 pad, W + 2 pad, C) zero-padded copy of ``x``."""
+    h, w, c = x.shape
+    xp = np.zeros((h + 2 * pad, w + 2 * pad, c), dtype=np.uint8)
+    xp[pad : pad + h, pad : pad + w] = x
+    return xp
+
+
 def _weight_values(codes: np.ndarray, bits: int, encoding: str) -> np.ndarray:
     """Signed integer meaning of weight codes (spec §2), int16."""
     n = codes.astype(np.int16)
@@ -1922,8 +1940,6 @@ def _conv(
     group = ic_batch * (PACK_1X1_GROUPS if pack_1x1 else 1)  # channels per cycle
     amax = (1 << feature_bits) - 1
 
-    xp = np.zeros((h + 2 * padding, w + 2 * padding, cin), dtype=np.uint8)
-    xp[padding : padding + h, padding : padding + w] = x_codes
     wcodes = np.ascontiguousarray(w_codes.reshape(cout, n_taps, cin))
 
     # M_w (module docstring): every term x_j w_i 2^shift has the sign of w_i, so a prefix sum is
@@ -1981,6 +1997,11 @@ def _conv(
         path = "planar"  # 2^W codes of one channel would not fit the combination rows
     if path in ("planar", "combo") and planar_lane == np.int64:
         path = "dense"
+    # the zero-padded map; the popcount kernel's per-pixel planes are packed from x_codes
+    # directly (_pack_padded), so it is made there only if the checked pass needs it
+    xp: np.ndarray | None = None
+    if path != "popcount":
+        xp = _pad_map(x_codes, padding)
     # the first-layer kernels store acc only when asked (a placeholder otherwise)
     keep_acc = with_acc or path not in ("planar", "combo", "vnni")
     if path in ("lut", "planar", "combo"):
@@ -1999,6 +2020,7 @@ def _conv(
         n_win = -(-n_taps * cin // 64)
         im2col = n_win < n_taps * nw and ho * wo * n_taps * cin <= _IM2COL_MAX_BYTES
         if im2col:  # small or ragged C_in: pack the whole k x k x C_in window densely
+            xp = _pad_map(x_codes, padding)
             taps = [
                 xp[
                     ky : ky + stride * (ho - 1) + 1 : stride,
@@ -2012,9 +2034,7 @@ def _conv(
             wb = _pack_rows(wcodes.reshape(cout, n_taps * cin), weight_bits, n_win)
             wbt = np.ascontiguousarray(wb.transpose(2, 1, 0))
         else:
-            xw = _pack_rows(xp.reshape(-1, cin), feature_bits, nw).reshape(
-                xp.shape[0], xp.shape[1], feature_bits, nw
-            )
+            xw = _pack_padded(x_codes, padding, feature_bits, nw)
             wb = _pack_rows(wcodes.reshape(cout * n_taps, cin), weight_bits, nw)
             wbt = np.ascontiguousarray(
                 wb.reshape(cout, n_taps, weight_bits, nw).transpose(1, 3, 2, 0)
@@ -2022,6 +2042,10 @@ def _conv(
         # sums = S_0 + 2 S_1 (dorefa) or S_0 - 2 S_1 (two's complement), S_b the activations
         # under weight code bit b; dorefa v = 2n - (2^W - 1) = 2 (S_0 + 2 S_1) - (2^W - 1) S_x;
         # two's complement W = 1: v = -n
+        # whole chunks of weight words for _accumulate_planes (zero words add nothing)
+        n_pad = -wbt.shape[0] % PLANE_CHUNK
+        if n_pad:
+            wbt = np.concatenate([wbt, np.zeros((n_pad, *wbt.shape[1:]), dtype=wbt.dtype)])
         twos = weight_encoding != "dorefa"
         if not twos:
             scale, offset = 2, -((1 << weight_bits) - 1)
@@ -2115,6 +2139,8 @@ def _conv(
     row_first = np.full((ho, 2), -1, dtype=np.int64)
     # some window could push the accumulator out of range: replay its cycles
     ma = -(-feature_bits // a_core)
+    if xp is None:
+        xp = _pad_map(x_codes, padding)
     xc = np.empty((ma,) + xp.shape, dtype=np.uint8)
     for j in range(ma):
         xc[j] = (xp >> (j * a_core)) & ((1 << a_core) - 1)
