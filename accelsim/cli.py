@@ -9,7 +9,9 @@ partial output file; a sweep keeps every row it finished.
 
 from __future__ import annotations
 
+import _thread
 import argparse
+import gc
 import json
 import signal
 import sys
@@ -24,10 +26,19 @@ from accelsim.errors import AccelsimError
 EXIT_USER_ERROR = 2
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
+#: Seconds after an interrupt was swallowed (see :class:`_SignalGuard`) before it is raised again.
+REDELIVER_S = 0.05
 #: Widest bit width --weight-bits / --act-bits take.
 MAX_OPTION_BITS = 32
 #: Largest --seed.
 MAX_SEED = 2**63 - 1
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, raised in the main thread. A subclass, not ``KeyboardInterrupt`` itself: when code
+    run through ``exec`` of a string (numba compiles some wrappers that way) ends with exactly
+    ``KeyboardInterrupt``, CPython marks the interrupt unhandled and, at exit, ends the process
+    by SIGINT instead of with the status :func:`main` returns. CPython compares the exact type."""
 
 
 class Terminated(KeyboardInterrupt):
@@ -37,11 +48,19 @@ class Terminated(KeyboardInterrupt):
 class _SignalGuard:
     """SIGINT and SIGTERM raise in the main thread while a command runs (as Ctrl-C does), and
     the guard remembers the first one: a library that catches the interrupt and fails in its
-    own way (numba interrupted mid-compilation, a simpy process) still ends as an interrupt."""
+    own way (numba interrupted mid-compilation, a simpy process) still ends as an interrupt.
+
+    An interrupt raised where Python cannot pass it on (a ctypes callback such as llvmlite's
+    object-cache hook, a ``__del__``) reaches :data:`sys.unraisablehook` instead of the command;
+    the guard takes it there, prints nothing, and raises it again in the main thread. Once
+    interrupted, the hook also keeps quiet about finalisers failing on objects the interrupt
+    left half-built; :func:`main` collects them before it puts the old hook back."""
 
     def __init__(self) -> None:
         self.received: int | None = None
         self.previous: dict[int, Any] = {}
+        self.previous_hook: Callable[[Any], object] | None = None
+        self.again: threading.Timer | None = None
 
     def install(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -50,12 +69,18 @@ class _SignalGuard:
             self.previous[sig] = signal.getsignal(sig)
             if self.previous[sig] is not signal.SIG_IGN:  # nohup / background jobs keep ignoring
                 signal.signal(sig, self._on_signal)
+        self.previous_hook = sys.unraisablehook
+        sys.unraisablehook = self._on_unraisable
 
     def restore(self) -> None:
         """Put back the handlers found at :meth:`install`, so calling :func:`main` leaves the
         process as it was."""
         for sig, handler in self.previous.items():
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        if self.previous_hook is not None:
+            sys.unraisablehook = self.previous_hook
+        if self.again is not None:
+            self.again.cancel()
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         # the first signal stops the command; cleanup (removing temp files, stopping workers)
@@ -64,13 +89,36 @@ class _SignalGuard:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if self.received is None:
             self.received = signum
-        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        raise Terminated() if signum == signal.SIGTERM else Interrupted()
+
+    def _on_unraisable(self, unraisable: Any) -> None:
+        try:
+            if self.received is None:
+                if self.previous_hook is not None:
+                    self.previous_hook(unraisable)
+            elif isinstance(unraisable.exc_value, (Interrupted, Terminated)):
+                self._deliver_again()
+            # else: a finaliser failing on an object the interrupt left half-built (llvmlite's
+            # ObjectRef.__del__ does): noise after the interrupt, not shown
+        except (Interrupted, Terminated):  # the interrupt came back while in this hook
+            self._deliver_again()
+
+    def _deliver_again(self) -> None:
+        """Raise the swallowed interrupt again in the main thread, a moment later, once it is
+        back outside the callback: from a helper thread (one that lands in another callback
+        comes back here)."""
+        assert self.received is not None
+        signum = self.received
+        signal.signal(signum, self._on_signal)
+        self.again = threading.Timer(REDELIVER_S, _thread.interrupt_main, (signum,))
+        self.again.daemon = True
+        self.again.start()
 
     def as_interrupt(self) -> KeyboardInterrupt | None:
         """The interrupt to report for an unexpected exception, if a signal came first."""
         if self.received is None:
             return None
-        return Terminated() if self.received == signal.SIGTERM else KeyboardInterrupt()
+        return Terminated() if self.received == signal.SIGTERM else Interrupted()
 
 
 def _exit_for(err: KeyboardInterrupt) -> tuple[int, str]:
@@ -775,6 +823,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"accelsim: {what}", file=sys.stderr)
         return code
     finally:
+        if guard.received is not None:
+            gc.collect()  # objects the interrupt left half-built go while the guard keeps quiet
         guard.restore()
 
 

@@ -111,6 +111,64 @@ def test_sigint_mid_functional_run(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+# An interrupt landing in awkward places, made to land there: a command handler swapped in by a
+# driver script sends SIGINT to its own process (SIGINT at its default action, as in a terminal).
+_DRIVER = """
+import ctypes, os, signal, sys, time
+from accelsim import cli
+
+def in_exec(args):
+    # code run by exec() of a string, as numba runs some generated wrappers: CPython would take
+    # an exact KeyboardInterrupt ending it for an unhandled Ctrl-C and end the process by SIGINT
+    exec("import os, signal\\nos.kill(os.getpid(), signal.SIGINT)\\nfor _ in range(10**7): pass")
+    return 0
+
+def in_callback(args):
+    # a ctypes callback, as llvmlite's object-cache hook: the interrupt cannot leave it
+    def callback():
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(10**7):
+            pass
+    ctypes.CFUNCTYPE(None)(callback)()
+    deadline = time.monotonic() + 20  # the command goes on unless the interrupt comes back
+    while time.monotonic() < deadline:
+        time.sleep(0.01)
+    return 0
+
+class HalfBuilt:  # as llvmlite's ObjectRef: its finaliser fails when __init__ was cut short
+    def __init__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(10**7):
+            pass
+        self.handle = 1
+
+    def __del__(self):
+        del self.handle
+
+def in_init(args):
+    HalfBuilt()
+    return 0
+
+cli.cmd_list = {"exec": in_exec, "callback": in_callback, "init": in_init}[sys.argv[1]]
+sys.exit(cli.main(["list"]))
+"""
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("where", ["exec", "callback", "init"])
+def test_sigint_inside_exec_a_callback_or_init(tmp_path: Path, where: str) -> None:
+    (tmp_path / "driver.py").write_text(_DRIVER)
+    # run as ``-m``, as ``python -m accelsim.cli`` is: the exec case ended by SIGINT (-2) there
+    proc = subprocess.run(
+        [sys.executable, "-m", "driver", where], cwd=tmp_path, env=_env(), capture_output=True,
+        text=True, timeout=120, preexec_fn=_default_sigint,
+    )  # fmt: skip
+    assert (proc.returncode, proc.stderr) == (130, "accelsim: interrupted\n")
+
+
 SWEEP = ["sweep", "vgg16-s2", "--hw", "zedboard", "--vary", "clock_mhz=100:170:10"]  # 8 points
 N = 8
 
