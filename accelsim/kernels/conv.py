@@ -119,6 +119,7 @@ from numba.extending import overload
 
 from accelsim.errors import AccelsimError
 from accelsim.kernels.formats import MAX_BITS, WEIGHT_ENCODINGS
+from accelsim.kernels.simd import wide_vectors
 from accelsim.kernels.vnni import (
     VNNI_BLOCK,
     VNNI_KERNEL,
@@ -299,7 +300,7 @@ def _checked_pixel(
     return events, best
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _finish_pixel(
     acc: np.ndarray,
     thr_t: np.ndarray,
@@ -308,17 +309,21 @@ def _finish_pixel(
     acc_out: np.ndarray,
     yo: int,
     xo: int,
+    cnt: np.ndarray,
 ) -> None:
     """Store ``acc`` and the threshold unit's codes ``#{q : sign[o] * acc[o] >= thr_t[q, o]}``
-    (``thr_t = sign * T``, transposed) at output pixel ``(yo, xo)``. Plain index loops, channel
-    loop innermost: no array views (each costs reference counting per pixel)."""
+    (``thr_t = sign * T``, transposed) at output pixel ``(yo, xo)``, counted in ``cnt`` (int64,
+    ``C_out``): one byte store per channel. Plain index loops, channel loop innermost: no array
+    views (each costs reference counting per pixel)."""
     cout = acc.shape[0]
     for o in range(cout):
         acc_out[yo, xo, o] = acc[o]
-        out[yo, xo, o] = 0
+        cnt[o] = 0
     for q in range(thr_t.shape[0]):
         for o in range(cout):
-            out[yo, xo, o] = np.uint8(out[yo, xo, o] + np.uint8(sign[o] * acc[o] >= thr_t[q, o]))
+            cnt[o] += sign[o] * acc[o] >= thr_t[q, o]
+    for o in range(cout):
+        out[yo, xo, o] = np.uint8(cnt[o])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -326,6 +331,10 @@ def _finish_pixel(
 
 
 PLANE_CHUNK = 3  # weight words per pass of _accumulate_planes (wbt is padded to it)
+# _conv_popcount's window layouts: taps gathered from the padded planes, word t * nw + w; whole
+# windows packed densely (im2col); 3 x 3 windows read in place, chunk (ky, w) = word w of taps
+# (ky, 0..2), A = 2 (_accumulate_rows3)
+LAYOUT_TAPS, LAYOUT_IM2COL, LAYOUT_ROWS = 0, 1, 2
 
 
 @njit(cache=True, inline="always")
@@ -345,6 +354,7 @@ def _accumulate_planes(
     activation words held in locals: the channel loop, innermost, is vectorised by LLVM and
     updates ``sums`` once per chunk, not per word. A chunk of zero activation words (padding,
     ReLU zeros) is skipped."""
+    wide_vectors()
     cout = sums.shape[1]
     n_words = wbt.shape[0]
     two_b = wbt.shape[1] == 2
@@ -371,10 +381,64 @@ def _accumulate_planes(
                 sums[1, o] += su * (_pc2(b0, b1, u) + _pc2(d0, d1, uu) + _pc2(f0, f1, uuu))
 
 
+@njit(cache=True)
+def _accumulate_rows3(
+    xw: np.ndarray, y0: int, xa: int, xb: int, pair: bool, wbt: np.ndarray, twos: bool,
+    sums: np.ndarray,
+) -> None:  # fmt: skip
+    """:func:`_accumulate_planes` for 3 x 3 windows and two activation planes, read straight
+    from the padded planes ``xw`` (no gathered copy): pixel 0's window at columns ``xa ..``,
+    pixel 1's at ``xb ..`` (``pair`` False: pixel 1 adds nothing). A chunk of three words is
+    word ``w`` of kernel row ``ky``'s three taps; ``wbt`` holds them side by side, chunk
+    ``ky * nw + w`` (the "rows" layout of :func:`_conv`)."""
+    wide_vectors()
+    cout = sums.shape[1]
+    two_b = wbt.shape[1] == 2
+    su = np.int64(-2 if twos else 2)  # the weight's top bit plane counts -2 or +2
+    zero = np.uint64(0)
+    for p in range(2):
+        for o in range(cout):
+            sums[p, o] = 0
+    nw = xw.shape[3]
+    for ky in range(3):
+        r = y0 + ky
+        for w in range(nw):
+            a0, a1 = xw[r, xa, 0, w], xw[r, xa, 1, w]
+            c0, c1 = xw[r, xa + 1, 0, w], xw[r, xa + 1, 1, w]
+            e0, e1 = xw[r, xa + 2, 0, w], xw[r, xa + 2, 1, w]
+            b0, b1, d0, d1, f0, f1 = zero, zero, zero, zero, zero, zero
+            if pair:
+                b0, b1 = xw[r, xb, 0, w], xw[r, xb, 1, w]
+                d0, d1 = xw[r, xb + 1, 0, w], xw[r, xb + 1, 1, w]
+                f0, f1 = xw[r, xb + 2, 0, w], xw[r, xb + 2, 1, w]
+            if (a0 | a1 | b0 | b1 | c0 | c1 | d0 | d1 | e0 | e1 | f0 | f1) == 0:
+                continue
+            w0 = 3 * (ky * nw + w)
+            w1 = w0 + 1
+            w2 = w0 + 2
+            if not two_b:
+                for o in range(cout):
+                    v, vv, vvv = wbt[w0, 0, o], wbt[w1, 0, o], wbt[w2, 0, o]
+                    sums[0, o] += _pc2(a0, a1, v) + _pc2(c0, c1, vv) + _pc2(e0, e1, vvv)
+                    sums[1, o] += _pc2(b0, b1, v) + _pc2(d0, d1, vv) + _pc2(f0, f1, vvv)
+                continue
+            for o in range(cout):  # both weight planes in one pass: sums loaded, stored once
+                v, vv, vvv = wbt[w0, 0, o], wbt[w1, 0, o], wbt[w2, 0, o]
+                u, uu, uuu = wbt[w0, 1, o], wbt[w1, 1, o], wbt[w2, 1, o]
+                sums[0, o] += (
+                    _pc2(a0, a1, v) + _pc2(c0, c1, vv) + _pc2(e0, e1, vvv)
+                    + su * (_pc2(a0, a1, u) + _pc2(c0, c1, uu) + _pc2(e0, e1, uuu))
+                )  # fmt: skip
+                sums[1, o] += (
+                    _pc2(b0, b1, v) + _pc2(d0, d1, vv) + _pc2(f0, f1, vvv)
+                    + su * (_pc2(b0, b1, u) + _pc2(d0, d1, uu) + _pc2(f0, f1, uuu))
+                )  # fmt: skip
+
+
 @njit(cache=True, parallel=True)
 def _conv_popcount(
     xw: np.ndarray,
-    im2col: bool,
+    layout: int,
     wbt: np.ndarray,
     scale: int,
     offset: int,
@@ -391,12 +455,13 @@ def _conv_popcount(
 ) -> None:
     """Popcount kernel for activation widths 1-2 and weight widths 1-2.
 
-    ``xw``: activation bit planes, either per padded input pixel ``(Hp, Wp, A, nw)`` (a window is
-    gathered tap by tap: word ``t * nw + w``) or, with ``im2col``, per output window
-    ``(H_o, W_o, A, n_words)`` (bit ``t * C_in + c`` of the window). ``wbt``:
-    ``(n_words, Wb, C_out)`` weight code bit planes in the same bit order, zero words up to a
-    multiple of ``PLANE_CHUNK``. Per channel ``acc = scale * sums + offset * S_x``
-    (:func:`_accumulate_planes` forms ``sums``).
+    ``xw``: activation bit planes, either per padded input pixel ``(Hp, Wp, A, nw)`` or, with
+    ``layout`` ``LAYOUT_IM2COL``, per output window ``(H_o, W_o, A, n_words)`` (bit
+    ``t * C_in + c`` of the window). ``wbt``: ``(n_words, Wb, C_out)`` weight code bit planes in
+    the layout's word order (``LAYOUT_TAPS``: a window is gathered tap by tap, word
+    ``t * nw + w``; ``LAYOUT_ROWS``: read in place by :func:`_accumulate_rows3`), zero words up
+    to a multiple of ``PLANE_CHUNK``. Per channel ``acc = scale * sums + offset * S_x``
+    (:func:`_accumulate_planes` or :func:`_accumulate_rows3` forms ``sums``).
     A pixel whose bound ``S_x * M_w`` exceeds ``limit`` is left to the checked pass
     (``pending``).
     """
@@ -404,19 +469,38 @@ def _conv_popcount(
     n_a = xw.shape[2]
     n_words = wbt.shape[0]
     nw = xw.shape[3]
+    im2col = layout == LAYOUT_IM2COL
+    direct = layout == LAYOUT_ROWS  # _accumulate_rows3
     for yo in prange(ho):
+        wide_vectors()
         sums = np.zeros((2, cout), dtype=np.int64)
         win = np.zeros((2, 2, n_words), dtype=np.uint64)
         sx = np.zeros(2, dtype=np.int64)
         fast = np.zeros(2, dtype=np.bool_)
         acc = np.zeros(cout, dtype=np.int64)
+        cnt = np.zeros(cout, dtype=np.int64)
+        colsum = np.zeros(xw.shape[1] if direct else 0, dtype=np.int64)
         y0 = yo * stride
+        if direct:  # S_x of the three rows' columns: a window's S_x is three of them
+            for x in range(colsum.shape[0]):
+                s = 0
+                for ky in range(3):
+                    for w in range(nw):
+                        s += _popcount(xw[y0 + ky, x, 0, w])
+                        s += _popcount(xw[y0 + ky, x, 1, w]) << 1
+                colsum[x] = s
         for xb in range(0, wo, 2):
             n_px = min(2, wo - xb)
             n_fast = 0
             for p in range(n_px):
                 xo = xb + p
                 x0 = xo * stride
+                if direct:
+                    s = colsum[x0] + colsum[x0 + 1] + colsum[x0 + 2]
+                    sx[p] = s
+                    fast[p] = s * bound_w <= limit
+                    n_fast += fast[p]
+                    continue
                 if im2col:  # (words past xw's are the chunk padding: zeros)
                     for a in range(n_a):
                         for w in range(nw):
@@ -435,7 +519,10 @@ def _conv_popcount(
                 sx[p] = s
                 fast[p] = s * bound_w <= limit
                 n_fast += fast[p]
-            if n_fast > 0:
+            if n_fast > 0 and direct:
+                pair = n_px == 2 and fast[1]
+                _accumulate_rows3(xw, y0, xb * stride, (xb + 1) * stride, pair, wbt, twos, sums)
+            elif n_fast > 0:
                 if n_px == 1 or not fast[1]:  # a lone fast window pairs with zeros
                     for a in range(2):
                         for w in range(n_words):
@@ -447,7 +534,7 @@ def _conv_popcount(
                     base = offset * sx[p]
                     for o in range(cout):
                         acc[o] = base + scale * sums[p, o]
-                    _finish_pixel(acc, thr_t, sign, out, acc_out, yo, xo)
+                    _finish_pixel(acc, thr_t, sign, out, acc_out, yo, xo, cnt)
                 else:
                     pending[yo, xo] = True
 
@@ -475,6 +562,7 @@ def _conv_dense(
     for yo in prange(ho):
         lanes = np.zeros(cout, dtype=wt.dtype)
         acc = np.zeros(cout, dtype=np.int64)
+        cnt = np.zeros(cout, dtype=np.int64)
         y0 = yo * stride
         for xo in range(wo):
             x0 = xo * stride
@@ -497,7 +585,7 @@ def _conv_dense(
                             lanes[o] += xv * wr[o]
                 for o in range(cout):
                     acc[o] = lanes[o]
-                _finish_pixel(acc, thr_t, sign, out, acc_out, yo, xo)
+                _finish_pixel(acc, thr_t, sign, out, acc_out, yo, xo, cnt)
             else:
                 pending[yo, xo] = True
 
@@ -1199,6 +1287,7 @@ def _conv_checked(
     ho, wo, cout = out.shape
     for yo in prange(ho):
         acc = np.zeros(cout, dtype=np.int64)
+        cnt = np.zeros(cout, dtype=np.int64)
         ps = np.empty((ps_proto.shape[0], cout), dtype=ps_proto.dtype)
         events = 0
         first_x = -1
@@ -1214,7 +1303,7 @@ def _conv_checked(
                 if first_x < 0:
                     first_x = xo
                     first_key = key
-            _finish_pixel(acc, thr_t, sign, out, acc_out, yo, xo)
+            _finish_pixel(acc, thr_t, sign, out, acc_out, yo, xo, cnt)
         row_events[yo] = events
         row_first[yo, 0] = first_x
         row_first[yo, 1] = first_key
@@ -2027,12 +2116,18 @@ def _conv(
             xw = _pack_rows(windows, feature_bits, n_win).reshape(ho, wo, feature_bits, n_win)
             wb = _pack_rows(wcodes.reshape(cout, n_taps * cin), weight_bits, n_win)
             wbt = np.ascontiguousarray(wb.transpose(2, 1, 0))
+            layout = LAYOUT_IM2COL
         else:
             xw = _pack_padded(x_codes, padding, feature_bits, nw)
             wb = _pack_rows(wcodes.reshape(cout * n_taps, cin), weight_bits, nw)
-            wbt = np.ascontiguousarray(
-                wb.reshape(cout, n_taps, weight_bits, nw).transpose(1, 3, 2, 0)
-            ).reshape(n_taps * nw, weight_bits, cout)
+            wb = wb.reshape(cout, k, k, weight_bits, nw)
+            if k == 3 and feature_bits == 2:  # chunk (ky, w): taps (ky, 0..2), side by side
+                layout = LAYOUT_ROWS
+                wbt = np.ascontiguousarray(wb.transpose(1, 4, 2, 3, 0))
+            else:  # word t * nw + w
+                layout = LAYOUT_TAPS
+                wbt = np.ascontiguousarray(wb.transpose(1, 2, 4, 3, 0))
+            wbt = wbt.reshape(n_taps * nw, weight_bits, cout)
         # sums = S_0 + 2 S_1 (dorefa) or S_0 - 2 S_1 (two's complement), S_b the activations
         # under weight code bit b; dorefa v = 2n - (2^W - 1) = 2 (S_0 + 2 S_1) - (2^W - 1) S_x;
         # two's complement W = 1: v = -n
@@ -2045,7 +2140,7 @@ def _conv(
             scale, offset = 2, -((1 << weight_bits) - 1)
         else:
             scale, offset = (-1 if weight_bits == 1 else 1), 0
-        _conv_popcount(xw, im2col, wbt, scale, offset, twos, k, *fast_args, out, acc, pending)
+        _conv_popcount(xw, layout, wbt, scale, offset, twos, k, *fast_args, out, acc, pending)
     elif path == "lut":
         narrow = acc.dtype != np.int64
         thr_fast = np.clip(thr, -limit, limit).astype(acc.dtype)
