@@ -993,6 +993,7 @@ def _sum_runs9(
 ) -> None:
     """``part (+)= sum_i buf[offs[j + i] + x]`` for ``x < wo`` over nine runs ``i`` in one pass
     over the row; ``first`` assigns instead of adding. Lane arithmetic wraps."""
+    wide_vectors()
     uwo = np.uint64(wo)
     u0, u1, u2 = offs[j], offs[j + 1], offs[j + 2]
     u3, u4, u5 = offs[j + 3], offs[j + 4], offs[j + 5]
@@ -1030,6 +1031,7 @@ def _sum_runs3(
     buf: np.ndarray, offs: np.ndarray, j: int, wo: int, part: np.ndarray, first: bool
 ) -> None:
     """:func:`_sum_runs9` over three runs."""
+    wide_vectors()
     uwo = np.uint64(wo)
     u0, u1, u2 = offs[j], offs[j + 1], offs[j + 2]
     if first:
@@ -1046,6 +1048,7 @@ def _sum_all_runs(
 ) -> None:
     """``part = sum_i buf[offs[j0 + i] + x]`` over ``n`` runs (a multiple of three; none:
     zeros), nine at a time, then three."""
+    wide_vectors()
     j = j0
     end = j0 + n
     if n >= 9:
@@ -1086,6 +1089,7 @@ def _combo_row(
     ``pv``: (2^W + C_in, W_q) scratch, zeros on the first call: one channel's ``vals[n] x`` in
     its first rows, so that the combinations are pure additions (narrow lanes; a product would
     widen them), then the phase's columns of every channel (zeros past them)."""
+    wide_vectors()
     wp, cin = xp.shape[1], xp.shape[2]
     wq = tab.shape[1]
     buf = tab.reshape(-1)
@@ -1205,6 +1209,7 @@ def _conv_combo(
     n_blk = (ho + block - 1) // block
     acc_flat = acc_t.reshape(-1)  # (H_o, C_out, W_o), C-contiguous
     for bi in prange(n_blk):
+        wide_vectors()
         tab = np.zeros((k * slot_rows + 1, wq), dtype=vals.dtype)  # k row slots, a zero run
         buf = tab.reshape(-1)
         pv = np.zeros(((1 << wbits) + cin, wq), dtype=vals.dtype)

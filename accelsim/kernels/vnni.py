@@ -27,6 +27,8 @@ from numba import njit, prange, types
 from numba.core import cgutils, config
 from numba.extending import intrinsic
 
+from accelsim.kernels.simd import wide_vectors
+
 VNNI_GROUPS = 8  # output channels a kernel pixel call covers: 8 vectors of 8 int32 lanes
 VNNI_BLOCK = 8 * VNNI_GROUPS  # 64
 VNNI_ROW_BYTES = 12  # three dwords per kernel row
@@ -125,6 +127,7 @@ def conv_vnni(
     n_blk = cpad // VNNI_BLOCK
     n_q = thr_x.shape[0]
     for yo in prange(ho):
+        wide_vectors()
         acc = np.empty(cpad * wo, dtype=np.int32)
         t0, t1, t2 = thr_x[0], thr_x[1], thr_x[2]  # row views once per output row
         row = yo * stride * row_stride
