@@ -83,10 +83,10 @@ product is
   ``twos_complement``: ``sum x v = sum_{a,b} +-2^(a+b) popcount(X_a & N_b)`` (``-`` for the top
   bit ``b = W - 1``); the popcount is the SWAR bit trick, which LLVM turns into ``popcnt``;
 * int8 dot products (:mod:`accelsim.kernels.vnni`), for 3 x 3 kernels with at most four input
-  channels and weights of 2 bits or more (the first layer's image; chosen first) on a host
-  whose VNNI numba can reach, when the weight values fit a signed byte and no window of the
-  layer can reach the accumulator's limit: per pixel and kernel row three dwords of the padded
-  map against every output channel, int32 sums left pixel-major (no transpose);
+  channels (the first layer's image; chosen first) on a host whose VNNI numba can reach, when
+  the weight values fit a signed byte and no window of the layer can reach the accumulator's
+  limit: per pixel and kernel row three dwords of the padded map against every output
+  channel, int32 sums left pixel-major (no transpose);
 * combination, for kernels up to 3 x 3 with at most ``PLANAR_MAX_CIN`` input channels (the
   first layer's image; chosen before the popcount) and weights up to ``COMBO_MAX_BITS`` bits:
   vectorised over an output row's pixels; per input row and chunk of ``g = min(C_in, 6 // W)``
@@ -2065,12 +2065,12 @@ def _conv(
     if path == "vnni" and not vnni:
         path = "auto"
     if path == "auto":
-        # few input channels (the image): int8 dot products where the host has them (for
-        # 1-bit weights the combinations measure as fast or faster), else adding runs beats
-        # words / tables; for weights wider than the combinations take, planar runs, except a
-        # 1x1 kernel (tables are faster)
+        # few input channels (the image): int8 dot products where the host has them (with
+        # 512-bit vectors also for 1-bit weights: conv1_1 W1A2 0.89-0.91x torch against
+        # 0.68x on the combinations), else adding runs beats words / tables; for weights
+        # wider than the combinations take, planar runs, except a 1x1 kernel (tables are faster)
         few = cin <= PLANAR_MAX_CIN and k <= 3 and planar_lane != np.int64
-        if vnni and weight_bits >= 2:  # 1-bit weights: the combinations' tables fit L1
+        if vnni:
             path = "vnni"
         elif few and weight_bits <= COMBO_MAX_BITS:
             path = "combo"

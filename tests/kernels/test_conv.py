@@ -149,7 +149,10 @@ def test_vnni_image_layers_match_oracle(
 
 
 @pytest.mark.skipif(not vnni_target(), reason="numba's target has no 256-bit VNNI")
-def test_vnni_is_the_image_layer_kernel_on_a_vnni_host(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("weight_bits", [1, 2])
+def test_vnni_is_the_image_layer_kernel_on_a_vnni_host(
+    monkeypatch: pytest.MonkeyPatch, weight_bits: int
+) -> None:
     """On a VNNI host the automatic choice for a conv1_1-like layer is the dot-product kernel,
     and its codes and accumulators equal the oracle's."""
     calls = []
@@ -158,8 +161,9 @@ def test_vnni_is_the_image_layer_kernel_on_a_vnni_host(monkeypatch: pytest.Monke
     rng = np.random.default_rng(4)
     case = make_case(
         rng, height=17, width=23, cin=3, cout=64, stride=1, padding=1, feature_bits=8,
-        weight_bits=2, accumulator_bits=16, overflow="saturate", weight_encoding="dorefa",
-        out_bits=2, ic_batch=16, oc_batch=16, core_feature_bits=2, core_weight_bits=1,
+        weight_bits=weight_bits, accumulator_bits=16, overflow="saturate",
+        weight_encoding="dorefa", out_bits=2, ic_batch=16, oc_batch=16, core_feature_bits=2,
+        core_weight_bits=1,
     )  # fmt: skip
     assert_same(case.call(conv3x3), case.call(conv3x3_ref))
     assert calls == [1]
