@@ -37,6 +37,7 @@ VNNI_KERNEL = 3
 _I32 = ir.IntType(32)
 _I64 = ir.IntType(64)
 _V8 = ir.VectorType(_I32, 8)
+_B8 = ir.VectorType(ir.IntType(8), 8)
 
 
 @functools.cache
@@ -60,29 +61,75 @@ def _dot_pixel(typingctx, xs, off, row_stride, wts, blk, acc, acc_off):  # type:
 
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
         xv, offv, rsv, wv, blkv, av, aoffv = args
-        xa = context.make_array(signature.args[0])(context, builder, xv)
-        wa = context.make_array(signature.args[3])(context, builder, wv)
+        sums = _emit_sums(context, builder, signature, xv, offv, rsv, wv, blkv)
         aa = context.make_array(signature.args[5])(context, builder, av)
-        fnty = ir.FunctionType(_V8, [_V8, _V8, _V8])
-        dp = cgutils.get_or_insert_function(builder.module, fnty, "llvm.x86.avx512.vpdpbusd.256")
-        n_vec = VNNI_KERNEL * 3 * VNNI_GROUPS  # weight vectors of one 64-channel block
-        w_base = builder.mul(blkv, ir.Constant(_I64, n_vec))
-        w_ptr = builder.gep(builder.bitcast(wa.data, _V8.as_pointer()), [w_base])
         o_ptr = builder.bitcast(builder.gep(aa.data, [aoffv]), _V8.as_pointer())
-        zero = ir.Constant(_V8, [0] * 8)
-        sums = [zero] * VNNI_GROUPS
-        for ky in range(VNNI_KERNEL):
-            row = builder.add(offv, builder.mul(rsv, ir.Constant(_I64, ky)))
-            a_ptr = builder.bitcast(builder.gep(xa.data, [row]), _I32.as_pointer())
-            for d in range(3):
-                a = builder.load(builder.gep(a_ptr, [ir.Constant(_I64, d)]), align=1)
-                a = builder.insert_element(ir.Constant(_V8, ir.Undefined), a, ir.Constant(_I32, 0))
-                a = builder.shuffle_vector(a, ir.Constant(_V8, ir.Undefined), zero)
-                for g in range(VNNI_GROUPS):
-                    vec = builder.gep(w_ptr, [ir.Constant(_I64, (ky * 3 + d) * VNNI_GROUPS + g)])
-                    sums[g] = builder.call(dp, [sums[g], a, builder.load(vec, align=1)])
         for g in range(VNNI_GROUPS):
             builder.store(sums[g], builder.gep(o_ptr, [ir.Constant(_I64, g)]), align=4)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def _emit_sums(context, builder, signature, xv, offv, rsv, wv, blkv):  # type: ignore[no-untyped-def]
+    """IR of the 64 channels' window sums (``VNNI_GROUPS`` vectors of 8 int32) held in
+    registers: the body the two intrinsics share (``signature.args[0]`` is the map's type,
+    ``[3]`` the weights')."""
+    xa = context.make_array(signature.args[0])(context, builder, xv)
+    wa = context.make_array(signature.args[3])(context, builder, wv)
+    fnty = ir.FunctionType(_V8, [_V8, _V8, _V8])
+    dp = cgutils.get_or_insert_function(builder.module, fnty, "llvm.x86.avx512.vpdpbusd.256")
+    n_vec = VNNI_KERNEL * 3 * VNNI_GROUPS  # weight vectors of one 64-channel block
+    w_base = builder.mul(blkv, ir.Constant(_I64, n_vec))
+    w_ptr = builder.gep(builder.bitcast(wa.data, _V8.as_pointer()), [w_base])
+    zero = ir.Constant(_V8, [0] * 8)
+    sums = [zero] * VNNI_GROUPS
+    for ky in range(VNNI_KERNEL):
+        row = builder.add(offv, builder.mul(rsv, ir.Constant(_I64, ky)))
+        a_ptr = builder.bitcast(builder.gep(xa.data, [row]), _I32.as_pointer())
+        for d in range(3):
+            a = builder.load(builder.gep(a_ptr, [ir.Constant(_I64, d)]), align=1)
+            a = builder.insert_element(ir.Constant(_V8, ir.Undefined), a, ir.Constant(_I32, 0))
+            a = builder.shuffle_vector(a, ir.Constant(_V8, ir.Undefined), zero)
+            for g in range(VNNI_GROUPS):
+                vec = builder.gep(w_ptr, [ir.Constant(_I64, (ky * 3 + d) * VNNI_GROUPS + g)])
+                sums[g] = builder.call(dp, [sums[g], a, builder.load(vec, align=1)])
+    return sums
+
+
+@intrinsic
+def _code_pixel(typingctx, xs, off, row_stride, wts, blk, thr, flip, codes, c_off):  # type: ignore[no-untyped-def]  # numba's intrinsic signature
+    """:func:`_dot_pixel` with three thresholds applied in registers: the 64 codes
+    ``#{q : sum ^ flip[o] >= thr[q, o]}`` go to ``codes[c_off : c_off + 64]`` (uint8), and the
+    sums are never stored. ``thr``: ``(3, C_pad)`` int32, C-contiguous; ``flip``: ``(C_pad,)``;
+    channel ``o`` of block ``blk`` is column ``64 blk + o``."""
+    sig = types.void(xs, off, row_stride, wts, blk, thr, flip, codes, c_off)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        xv, offv, rsv, wv, blkv, tv, fv, cv, coffv = args
+        sums = _emit_sums(context, builder, signature, xv, offv, rsv, wv, blkv)
+        ta = context.make_array(signature.args[5])(context, builder, tv)
+        fa = context.make_array(signature.args[6])(context, builder, fv)
+        ca = context.make_array(signature.args[7])(context, builder, cv)
+        cpad = builder.extract_value(ta.shape, 1)
+        c0 = builder.mul(blkv, ir.Constant(_I64, VNNI_BLOCK))
+        f_ptr = builder.bitcast(builder.gep(fa.data, [c0]), _V8.as_pointer())
+        t_ptrs = [
+            builder.bitcast(
+                builder.gep(ta.data, [builder.add(c0, builder.mul(cpad, ir.Constant(_I64, q)))]),
+                _V8.as_pointer(),
+            )
+            for q in range(3)
+        ]
+        o_ptr = builder.bitcast(builder.gep(ca.data, [coffv]), _B8.as_pointer())
+        for g in range(VNNI_GROUPS):
+            gi = ir.Constant(_I64, g)
+            v = builder.xor(sums[g], builder.load(builder.gep(f_ptr, [gi]), align=4))
+            n = ir.Constant(_B8, [0] * 8)
+            for t_ptr in t_ptrs:
+                hit = builder.icmp_signed(">=", v, builder.load(builder.gep(t_ptr, [gi]), align=4))
+                n = builder.add(n, builder.zext(hit, _B8))
+            builder.store(n, builder.gep(o_ptr, [gi]), align=1)
         return context.get_dummy_value()
 
     return sig, codegen
@@ -122,7 +169,9 @@ def conv_vnni(
     :func:`vnni_weights`. Thresholds as the combination kernel's: ``acc ^ flip[o] >= thr_x[q,
     o]`` counted over ``q`` (``thr_x`` int32, padded to a multiple of three with an unreachable
     value); ``thr_x`` and ``flip`` have a column per padded channel (whole 64-channel
-    blocks)."""
+    blocks). With three threshold rows and no accumulators asked for (the functional model's
+    call on 1-2 bit outputs), :func:`_code_pixel` applies them in registers and no sum is
+    stored."""
     ho, wo, cpad = out.shape
     n_blk = cpad // VNNI_BLOCK
     n_q = thr_x.shape[0]
@@ -131,32 +180,38 @@ def conv_vnni(
         acc = np.empty(cpad * wo, dtype=np.int32)
         t0, t1, t2 = thr_x[0], thr_x[1], thr_x[2]  # row views once per output row
         row = yo * stride * row_stride
-        for b in range(n_blk):  # block outer: its weight vectors stay put along the row
-            for xo in range(wo):
-                a = xo * cpad + b * VNNI_BLOCK
-                _dot_pixel(xs, row + xo * px_step, row_stride, wts, b, acc, a)
         orow = out[yo].reshape(-1)
-        # unsigned indices: no wrap-around checks, so the constant-length loops vectorise
-        for xo in range(wo):
+        if n_q == 3 and not keep_acc:  # thresholds in registers, no sums stored
             for b in range(n_blk):
-                c0 = np.uint64(b * VNNI_BLOCK)
-                a = np.uint64(xo * cpad) + c0
-                for o in range(np.uint64(VNNI_BLOCK)):
-                    v = acc[a + o] ^ flip[c0 + o]
-                    orow[a + o] = (
-                        np.uint8(v >= t0[c0 + o])
-                        + np.uint8(v >= t1[c0 + o])
-                        + np.uint8(v >= t2[c0 + o])
-                    )
-                for q in range(3, n_q, 3):
-                    u0, u1, u2 = thr_x[q], thr_x[q + 1], thr_x[q + 2]
+                for xo in range(wo):
+                    a = xo * cpad + b * VNNI_BLOCK
+                    _code_pixel(xs, row + xo * px_step, row_stride, wts, b, thr_x, flip, orow, a)
+        else:
+            for b in range(n_blk):  # block outer: its weight vectors stay put along the row
+                for xo in range(wo):
+                    a = xo * cpad + b * VNNI_BLOCK
+                    _dot_pixel(xs, row + xo * px_step, row_stride, wts, b, acc, a)
+            # unsigned indices: no wrap-around checks, so the constant-length loops vectorise
+            for xo in range(wo):
+                for b in range(n_blk):
+                    c0 = np.uint64(b * VNNI_BLOCK)
+                    a = np.uint64(xo * cpad) + c0
                     for o in range(np.uint64(VNNI_BLOCK)):
                         v = acc[a + o] ^ flip[c0 + o]
-                        orow[a + o] += (
-                            np.uint8(v >= u0[c0 + o])
-                            + np.uint8(v >= u1[c0 + o])
-                            + np.uint8(v >= u2[c0 + o])
+                        orow[a + o] = (
+                            np.uint8(v >= t0[c0 + o])
+                            + np.uint8(v >= t1[c0 + o])
+                            + np.uint8(v >= t2[c0 + o])
                         )
+                    for q in range(3, n_q, 3):
+                        u0, u1, u2 = thr_x[q], thr_x[q + 1], thr_x[q + 2]
+                        for o in range(np.uint64(VNNI_BLOCK)):
+                            v = acc[a + o] ^ flip[c0 + o]
+                            orow[a + o] += (
+                                np.uint8(v >= u0[c0 + o])
+                                + np.uint8(v >= u1[c0 + o])
+                                + np.uint8(v >= u2[c0 + o])
+                            )
         if keep_acc:
             cout = acc_out.shape[2]
             for xo in range(wo):
