@@ -175,13 +175,14 @@ def conv_vnni(
     ho, wo, cpad = out.shape
     n_blk = cpad // VNNI_BLOCK
     n_q = thr_x.shape[0]
+    fused = n_q == 3 and not keep_acc  # thresholds in registers, no sums stored
     for yo in prange(ho):
         wide_vectors()
-        acc = np.empty(cpad * wo, dtype=np.int32)
+        acc = np.empty(0 if fused else cpad * wo, dtype=np.int32)
         t0, t1, t2 = thr_x[0], thr_x[1], thr_x[2]  # row views once per output row
         row = yo * stride * row_stride
         orow = out[yo].reshape(-1)
-        if n_q == 3 and not keep_acc:  # thresholds in registers, no sums stored
+        if fused:
             for b in range(n_blk):
                 for xo in range(wo):
                     a = xo * cpad + b * VNNI_BLOCK
