@@ -86,7 +86,9 @@ product is
   channels (the first layer's image; chosen first) on a host whose VNNI numba can reach, when
   the weight values fit a signed byte and no window of the layer can reach the accumulator's
   limit: per pixel and kernel row three dwords of the padded map against every output
-  channel, int32 sums left pixel-major (no transpose);
+  channel, int32 sums left pixel-major (no transpose), four pixels a call on 512-bit vectors
+  (two on 256), three thresholds applied in registers (on sums packed to int16 where they
+  fit);
 * combination, for kernels up to 3 x 3 with at most ``PLANAR_MAX_CIN`` input channels (the
   first layer's image; chosen before the popcount) and weights up to ``COMBO_MAX_BITS`` bits:
   vectorised over an output row's pixels; per input row and chunk of ``g = min(C_in, 6 // W)``
@@ -122,7 +124,9 @@ from accelsim.kernels.formats import MAX_BITS, WEIGHT_ENCODINGS
 from accelsim.kernels.simd import wide_vectors
 from accelsim.kernels.vnni import (
     VNNI_BLOCK,
+    VNNI_INT16_LIMIT,
     VNNI_KERNEL,
+    VNNI_LANES,
     VNNI_ROW_BYTES,
     conv_vnni,
     vnni_target,
@@ -2065,9 +2069,9 @@ def _conv(
     if path == "vnni" and not vnni:
         path = "auto"
     if path == "auto":
-        # few input channels (the image): int8 dot products where the host has them (with
-        # 512-bit vectors also for 1-bit weights: conv1_1 W1A2 0.89-0.91x torch against
-        # 0.68x on the combinations), else adding runs beats words / tables; for weights
+        # few input channels (the image): int8 dot products where the host has them (also
+        # for 1-bit weights: faster than the combinations since 512-bit vectors, see the
+        # README's datapath figures), else adding runs beats words / tables; for weights
         # wider than the combinations take, planar runs, except a 1x1 kernel (tables are faster)
         few = cin <= PLANAR_MAX_CIN and k <= 3 and planar_lane != np.int64
         if vnni:
@@ -2196,12 +2200,16 @@ def _conv(
                 keep_acc,
             )
     elif path == "vnni":
-        vlim = min(limit, int(np.iinfo(np.int32).max))  # every |acc| is below it
+        n_rows = max(3, -(-thr.shape[0] // 3) * 3)
+        # three thresholds applied in registers: in int16 lanes when every sum fits them
+        narrow = n_rows == 3 and not keep_acc and n_pos * amax * bound_w < VNNI_INT16_LIMIT
+        vdt = np.int16 if narrow else np.int32
+        vlim = min(limit, int(np.iinfo(vdt).max))  # every |acc| is below it
         cpad = -(-cout // VNNI_BLOCK) * VNNI_BLOCK  # thresholds of the padding channels: any
-        thr_x = np.zeros((max(3, -(-thr.shape[0] // 3) * 3), cpad), dtype=np.int32)
+        thr_x = np.zeros((n_rows, cpad), dtype=vdt)
         _lane_thresholds(thr, negative, vlim, thr_x[:, :cout])
-        flip = np.zeros(cpad, dtype=np.int32)
-        flip[:cout] = -np.asarray(negative, dtype=np.int32)
+        flip = np.zeros(cpad, dtype=vdt)
+        flip[:cout] = -np.asarray(negative, dtype=vdt)
         xs = np.zeros(xp.size + VNNI_ROW_BYTES, dtype=np.uint8)  # the padded map, read slack
         xs[: xp.size] = xp.reshape(-1)
         wvals = _weight_values(wcodes, weight_bits, weight_encoding).reshape(cout, k, k, cin)
@@ -2211,7 +2219,7 @@ def _conv(
             xp.shape[1] * cin,
             stride,
             stride * cin,
-            vnni_weights(wvals),
+            vnni_weights(wvals, VNNI_LANES if narrow else 0),
             thr_x,
             flip,
             out_pad,
