@@ -121,7 +121,7 @@ from numba.extending import overload
 
 from accelsim.errors import AccelsimError
 from accelsim.kernels.formats import MAX_BITS, WEIGHT_ENCODINGS
-from accelsim.kernels.simd import wide_vectors
+from accelsim.kernels.simd import byte_bits, wide_vectors
 from accelsim.kernels.vnni import (
     VNNI_BLOCK,
     VNNI_INT16_LIMIT,
@@ -1324,12 +1324,16 @@ def _conv_checked(
 
 @njit(cache=True, parallel=True)
 def _pack_rows(codes: np.ndarray, bits: int, words: int) -> np.ndarray:
-    """(R, L) uint8 codes -> (R, bits, words) uint64 planes; item c at bit c%64 of word c//64."""
+    """(R, L) uint8 codes (C-contiguous) -> (R, bits, words) uint64 planes; item c at bit c%64
+    of word c//64."""
     n_rows, length = codes.shape
     out = np.zeros((n_rows, bits, words), dtype=np.uint64)
+    full = length // 64  # whole words: one vector compare each (byte_bits)
     for r in prange(n_rows):
         for a in range(bits):
-            for w in range(words):
+            for w in range(full):
+                out[r, a, w] = byte_bits(codes, r * length + w * 64, a)
+            for w in range(full, words):
                 word = np.uint64(0)
                 for k in range(min(64, length - w * 64)):
                     bit = np.uint64((codes[r, w * 64 + k] >> a) & 1)
@@ -1338,15 +1342,27 @@ def _pack_rows(codes: np.ndarray, bits: int, words: int) -> np.ndarray:
     return out
 
 
+@njit(cache=True, parallel=True)
 def _pack_padded(x: np.ndarray, pad: int, bits: int, words: int) -> np.ndarray:
-    """(H, W, C) uint8 codes -> (H + 2 pad, W + 2 pad, bits, words) uint64 planes of the
-    zero-padded map: :func:`_pack_rows` of the map, placed in a zero border (with 64 channels
-    or more the planes take at most a quarter of the codes' bytes: a cheaper copy than
-    padding the codes)."""
+    """(H, W, C) uint8 codes (C-contiguous) -> (H + 2 pad, W + 2 pad, bits, words) uint64
+    planes of the zero-padded map, each pixel as :func:`_pack_rows` packs a row, written in
+    place (with 64 channels or more the planes take at most a quarter of the codes' bytes: a
+    cheaper copy than padding the codes)."""
     h, w, c = x.shape
-    packed = _pack_rows(np.ascontiguousarray(x).reshape(h * w, c), bits, words)
     out = np.zeros((h + 2 * pad, w + 2 * pad, bits, words), dtype=np.uint64)
-    out[pad : pad + h, pad : pad + w] = packed.reshape(h, w, bits, words)
+    full = c // 64
+    for i in prange(h):
+        for j in range(w):
+            base = (i * w + j) * c
+            for a in range(bits):
+                for v in range(full):
+                    out[pad + i, pad + j, a, v] = byte_bits(x, base + v * 64, a)
+                for v in range(full, words):
+                    word = np.uint64(0)
+                    for k in range(min(64, c - v * 64)):
+                        bit = np.uint64((x[i, j, v * 64 + k] >> a) & 1)
+                        word |= bit << np.uint64(k)
+                    out[pad + i, pad + j, a, v] = word
     return out
 
 
@@ -2127,7 +2143,7 @@ def _conv(
             wbt = np.ascontiguousarray(wb.transpose(2, 1, 0))
             layout = LAYOUT_IM2COL
         else:
-            xw = _pack_padded(x_codes, padding, feature_bits, nw)
+            xw = _pack_padded(np.ascontiguousarray(x_codes), padding, feature_bits, nw)
             wb = _pack_rows(wcodes.reshape(cout * n_taps, cin), weight_bits, nw)
             wb = wb.reshape(cout, k, k, weight_bits, nw)
             if k == 3 and feature_bits == 2:  # chunk (ky, w): taps (ky, 0..2), side by side

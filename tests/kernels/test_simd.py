@@ -11,7 +11,7 @@ from numba import njit
 from numba.core import config
 
 from accelsim.kernels.conv import _popcount
-from accelsim.kernels.simd import WIDE_ATTRIBUTES, wide_vectors
+from accelsim.kernels.simd import WIDE_ATTRIBUTES, byte_bits, wide_vectors
 
 JIT = not config.DISABLE_JIT
 
@@ -69,3 +69,26 @@ def test_zmm_registers_on_an_avx512_host() -> None:
     _run(wide), _run(plain)
     # (whether the plain loop uses them depends on the host's tuning: not checked)
     assert "zmm" in "".join(wide.inspect_asm().values())
+
+
+def test_byte_bits_gathers_one_bit_of_64_bytes() -> None:
+    """Jitted (one vector compare) and plain (the loop) alike: byte ``start + k``'s bit
+    ``bit`` is the word's bit ``k``, at unaligned starts of a 2-D array and for every bit."""
+
+    @njit
+    def gather(codes, starts, out):  # type: ignore[no-untyped-def]
+        for i in range(starts.shape[0]):
+            for bit in range(8):
+                out[i, bit] = byte_bits(codes, starts[i], bit)
+
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 256, (5, 100), dtype=np.uint8)
+    starts = np.array([0, 1, 7, 36, 100, 163, 436])  # up to the last whole 64 bytes
+    got = np.zeros((starts.size, 8), dtype=np.uint64)
+    gather(codes, starts, got)
+    flat = codes.reshape(-1)
+    for i, s in enumerate(starts):
+        for bit in range(8):
+            want = sum(((int(flat[s + k]) >> bit) & 1) << k for k in range(64))
+            assert int(got[i, bit]) == want
+    assert got.any()

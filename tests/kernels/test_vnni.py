@@ -58,8 +58,10 @@ def test_weight_layout(cin: int, cout: int) -> None:
 
 
 def _kernel_of_width(lanes: int) -> Callable[..., None]:
-    """:func:`conv_vnni` compiled for ``lanes`` int32 lanes (its compile-time constants
-    replaced: a copy of the module's globals), uncached."""
+    """:func:`conv_vnni` compiled for ``lanes`` int32 lanes: the module's own where that is
+    its width, else a copy with its compile-time constants replaced (other globals), uncached."""
+    if lanes == vnni.VNNI_LANES:
+        return vnni.conv_vnni
     env = dict(vnni.__dict__, VNNI_LANES=lanes, _N_PX=vnni.VNNI_CHAINS * lanes // vnni.VNNI_BLOCK)
     row = vnni._row.py_func
     env["_row"] = numba.njit(types.FunctionType(row.__code__, env, row.__name__))
