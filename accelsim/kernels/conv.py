@@ -1322,6 +1322,16 @@ def _conv_checked(
 # operand preparation (numpy)
 
 
+@njit(cache=True, inline="always")
+def _some_bits(codes: np.ndarray, start: int, n: int, bit: int) -> np.uint64:
+    """:func:`byte_bits` of fewer than 64 bytes (``n``): the rest of the word is zero."""
+    flat = codes.reshape(-1)
+    word = np.uint64(0)
+    for k in range(n):
+        word |= np.uint64((flat[start + k] >> bit) & 1) << np.uint64(k)
+    return word
+
+
 @njit(cache=True, parallel=True)
 def _pack_rows(codes: np.ndarray, bits: int, words: int) -> np.ndarray:
     """(R, L) uint8 codes (C-contiguous) -> (R, bits, words) uint64 planes; item c at bit c%64
@@ -1333,12 +1343,8 @@ def _pack_rows(codes: np.ndarray, bits: int, words: int) -> np.ndarray:
         for a in range(bits):
             for w in range(full):
                 out[r, a, w] = byte_bits(codes, r * length + w * 64, a)
-            for w in range(full, words):
-                word = np.uint64(0)
-                for k in range(min(64, length - w * 64)):
-                    bit = np.uint64((codes[r, w * 64 + k] >> a) & 1)
-                    word |= bit << np.uint64(k)
-                out[r, a, w] = word
+            for w in range(full, words):  # the last, partial word
+                out[r, a, w] = _some_bits(codes, r * length + w * 64, length - w * 64, a)
     return out
 
 
@@ -1357,12 +1363,8 @@ def _pack_padded(x: np.ndarray, pad: int, bits: int, words: int) -> np.ndarray:
             for a in range(bits):
                 for v in range(full):
                     out[pad + i, pad + j, a, v] = byte_bits(x, base + v * 64, a)
-                for v in range(full, words):
-                    word = np.uint64(0)
-                    for k in range(min(64, c - v * 64)):
-                        bit = np.uint64((x[i, j, v * 64 + k] >> a) & 1)
-                        word |= bit << np.uint64(k)
-                    out[pad + i, pad + j, a, v] = word
+                for v in range(full, words):  # the last, partial word
+                    out[pad + i, pad + j, a, v] = _some_bits(x, base + v * 64, c - v * 64, a)
     return out
 
 
