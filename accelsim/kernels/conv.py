@@ -1333,38 +1333,39 @@ def _some_bits(codes: np.ndarray, start: int, n: int, bit: int) -> np.uint64:
 
 
 @njit(cache=True, parallel=True)
-def _pack_rows(codes: np.ndarray, bits: int, words: int) -> np.ndarray:
-    """(R, L) uint8 codes (C-contiguous) -> (R, bits, words) uint64 planes; item c at bit c%64
-    of word c//64."""
-    n_rows, length = codes.shape
-    out = np.zeros((n_rows, bits, words), dtype=np.uint64)
-    full = length // 64  # whole words: one vector compare each (byte_bits)
-    for r in prange(n_rows):
-        for a in range(bits):
-            for w in range(full):
-                out[r, a, w] = byte_bits(codes, r * length + w * 64, a)
-            for w in range(full, words):  # the last, partial word
-                out[r, a, w] = _some_bits(codes, r * length + w * 64, length - w * 64, a)
-    return out
-
-
-@njit(cache=True, parallel=True)
-def _pack_padded(x: np.ndarray, pad: int, bits: int, words: int) -> np.ndarray:
-    """(H, W, C) uint8 codes (C-contiguous) -> (H + 2 pad, W + 2 pad, bits, words) uint64
-    planes of the zero-padded map, each pixel as :func:`_pack_rows` packs a row, written in
-    place (with 64 channels or more the planes take at most a quarter of the codes' bytes: a
-    cheaper copy than padding the codes)."""
+def _pack_grid(x: np.ndarray, dst: np.ndarray) -> None:
+    """``dst[i, j, a, w]`` = bit ``a`` of codes ``x[i, j, 64 w ..]`` (at most 64 of them) as a
+    word, item ``c`` at bit ``c % 64``; ``x``: (H, W, C) uint8, C-contiguous; ``dst``: (H, W,
+    bits, words), any strides (a view into a larger, zero-bordered array is filled in place)."""
     h, w, c = x.shape
-    out = np.zeros((h + 2 * pad, w + 2 * pad, bits, words), dtype=np.uint64)
-    full = c // 64
+    bits, words = dst.shape[2], dst.shape[3]
+    full = c // 64  # whole words: one vector compare each (byte_bits)
     for i in prange(h):
         for j in range(w):
             base = (i * w + j) * c
             for a in range(bits):
                 for v in range(full):
-                    out[pad + i, pad + j, a, v] = byte_bits(x, base + v * 64, a)
+                    dst[i, j, a, v] = byte_bits(x, base + v * 64, a)
                 for v in range(full, words):  # the last, partial word
-                    out[pad + i, pad + j, a, v] = _some_bits(x, base + v * 64, c - v * 64, a)
+                    dst[i, j, a, v] = _some_bits(x, base + v * 64, c - v * 64, a)
+
+
+def _pack_rows(codes: np.ndarray, bits: int, words: int) -> np.ndarray:
+    """(R, L) uint8 codes -> (R, bits, words) uint64 planes; item c at bit c%64 of word c//64."""
+    n_rows, length = codes.shape
+    out = np.zeros((n_rows, 1, bits, words), dtype=np.uint64)
+    _pack_grid(np.ascontiguousarray(codes).reshape(n_rows, 1, length), out)
+    return out.reshape(n_rows, bits, words)
+
+
+def _pack_padded(x: np.ndarray, pad: int, bits: int, words: int) -> np.ndarray:
+    """(H, W, C) uint8 codes -> (H + 2 pad, W + 2 pad, bits, words) uint64 planes of the
+    zero-padded map, packed straight into the border's interior (with 64 channels or more the
+    planes take at most a quarter of the codes' bytes: a cheaper copy than padding the
+    codes)."""
+    h, w, _ = x.shape
+    out = np.zeros((h + 2 * pad, w + 2 * pad, bits, words), dtype=np.uint64)
+    _pack_grid(np.ascontiguousarray(x), out[pad : pad + h, pad : pad + w])
     return out
 
 
@@ -2145,7 +2146,7 @@ def _conv(
             wbt = np.ascontiguousarray(wb.transpose(2, 1, 0))
             layout = LAYOUT_IM2COL
         else:
-            xw = _pack_padded(np.ascontiguousarray(x_codes), padding, feature_bits, nw)
+            xw = _pack_padded(x_codes, padding, feature_bits, nw)
             wb = _pack_rows(wcodes.reshape(cout * n_taps, cin), weight_bits, nw)
             wb = wb.reshape(cout, k, k, weight_bits, nw)
             if k == 3 and feature_bits == 2:  # chunk (ky, w): taps (ky, 0..2), side by side
