@@ -121,7 +121,7 @@ from numba.extending import overload
 
 from accelsim.errors import AccelsimError
 from accelsim.kernels.formats import MAX_BITS, WEIGHT_ENCODINGS
-from accelsim.kernels.simd import byte_bits, wide_vectors
+from accelsim.kernels.simd import byte_bits, some_bits, wide_vectors
 from accelsim.kernels.vnni import (
     VNNI_BLOCK,
     VNNI_INT16_LIMIT,
@@ -1322,16 +1322,6 @@ def _conv_checked(
 # operand preparation (numpy)
 
 
-@njit(cache=True, inline="always")
-def _some_bits(codes: np.ndarray, start: int, n: int, bit: int) -> np.uint64:
-    """:func:`byte_bits` of fewer than 64 bytes (``n``): the rest of the word is zero."""
-    flat = codes.reshape(-1)
-    word = np.uint64(0)
-    for k in range(n):
-        word |= np.uint64((flat[start + k] >> bit) & 1) << np.uint64(k)
-    return word
-
-
 @njit(cache=True, parallel=True)
 def _pack_grid(x: np.ndarray, dst: np.ndarray) -> None:
     """``dst[i, j, a, w]`` = bit ``a`` of codes ``x[i, j, 64 w ..]`` (at most 64 of them) as a
@@ -1347,7 +1337,7 @@ def _pack_grid(x: np.ndarray, dst: np.ndarray) -> None:
                 for v in range(full):
                     dst[i, j, a, v] = byte_bits(x, base + v * 64, a)
                 for v in range(full, words):  # the last, partial word
-                    dst[i, j, a, v] = _some_bits(x, base + v * 64, c - v * 64, a)
+                    dst[i, j, a, v] = some_bits(x, base + v * 64, c - v * 64, a)
 
 
 def _pack_rows(codes: np.ndarray, bits: int, words: int) -> np.ndarray:

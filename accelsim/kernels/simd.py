@@ -1,5 +1,6 @@
 """Vector instructions numba does not reach by itself: 512-bit vectors for one jitted function
-(:func:`wide_vectors`) and one bit of 64 bytes gathered into a word (:func:`byte_bits`).
+(:func:`wide_vectors`) and one bit of 64 bytes gathered into a word (:func:`byte_bits`;
+:func:`some_bits` is its plain form, for fewer bytes).
 
 numba compiles for the host CPU. On AVX-512 hosts LLVM's tuning prefers 256-bit vectors
 (``prefer-vector-width`` 256), so the loop vectoriser leaves the ``zmm`` registers unused.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import types
+from numba import njit, types
 from numba.extending import intrinsic, overload
 
 #: The function attributes, as LLVM IR writes them.
@@ -54,11 +55,19 @@ def byte_bits(codes: np.ndarray, start: int, bit: int) -> np.uint64:
     array ``codes``, as one word: byte ``start + k`` gives bit ``k``. Jitted, it is one vector
     load, an AND with the bit and a compare into a 64-bit mask (AVX-512 ``vptestmb``; on other
     hosts what LLVM makes of the same IR, such as two ``vpmovmskb``) instead of 64 shifts."""
+    return some_bits(codes, start, 64, bit)
+
+
+@njit(cache=True, inline="always")
+def some_bits(codes: np.ndarray, start: int, n: int, bit: int) -> np.uint64:
+    """:func:`byte_bits` of the first ``n`` (at most 64) bytes, one shift each: the plain form
+    of :func:`byte_bits`, and the last, partial word of a packed row; the rest of the word is
+    zero."""
     flat = codes.reshape(-1)
-    word = 0
-    for k in range(64):
-        word |= ((int(flat[start + k]) >> bit) & 1) << k
-    return np.uint64(word)
+    word = np.uint64(0)
+    for k in range(n):
+        word |= np.uint64((flat[start + k] >> bit) & 1) << np.uint64(k)
+    return word
 
 
 _B64 = ir.VectorType(ir.IntType(8), 64)
